@@ -1,0 +1,151 @@
+"""The ASTROMER transformer encoder, in its paper-exact and corrected variants."""
+
+import torch
+from torch import nn
+
+from .attention import MultiHeadAttention
+from .positional import TimePositionalEncoding
+
+VARIANTS = ("corrected", "paper")
+
+
+class EncoderBlock(nn.Module):
+    """One attention + feed-forward block.
+
+    Parameters
+    ----------
+    d_model, n_heads, d_ff : int
+        Width, number of heads and hidden size of the feed-forward network
+        (``Linear(d_model, d_ff) -> tanh -> Linear(d_ff, d_model)``).
+    dropout : float
+        Dropout after attention and after the feed-forward network.
+    residual : bool
+        ``LayerNorm(x + sublayer(x))`` when True; ``LayerNorm(sublayer(x))``
+        (the original ASTROMER v0 computation, ``use_leak=False``) when False.
+    layer_norm_eps : float, default=1e-6
+    """
+
+    def __init__(self, d_model, n_heads, d_ff, dropout, residual, layer_norm_eps=1e-6):
+        super().__init__()
+        self.residual = residual
+        self.attention = MultiHeadAttention(d_model, n_heads)
+        self.attention_dropout = nn.Dropout(dropout)
+        self.attention_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        self.feed_forward = nn.Sequential(
+            nn.Linear(d_model, d_ff), nn.Tanh(), nn.Linear(d_ff, d_model)
+        )
+        self.feed_forward_dropout = nn.Dropout(dropout)
+        self.feed_forward_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
+
+    def forward(self, x, attn_mask, return_weights=False):
+        """Apply the block to ``(batch, length, d_model)`` inputs."""
+        attended = self.attention(x, attn_mask, return_weights=return_weights)
+        if return_weights:
+            attended, weights = attended
+        attended = self.attention_dropout(attended)
+        x = self.attention_norm(x + attended if self.residual else attended)
+        transformed = self.feed_forward_dropout(self.feed_forward(x))
+        x = self.feed_forward_norm(x + transformed if self.residual else transformed)
+        return (x, weights) if return_weights else x
+
+
+class AstromerEncoder(nn.Module):
+    """ASTROMER encoder: magnitudes and times in, one vector per observation out.
+
+    Parameters
+    ----------
+    d_model : int, default=256
+        Width of the per-observation embeddings.
+    n_layers : int, default=2
+        Number of encoder blocks.
+    n_heads : int, default=4
+        Attention heads per block.
+    d_ff : int, default=128
+        Hidden size of the feed-forward networks.
+    dropout : float, default=0.1
+        Dropout on the input embedding and inside the blocks.
+    variant : {"corrected", "paper"}, default="corrected"
+        ``"paper"`` reproduces the computation of the original code and its
+        published weights: no residual connections, hidden observations keep
+        their true magnitude and are hidden only by an *additive* attention
+        mask ``min(1, m_i + m_j)`` (+1, not -inf), so padding changes results
+        and windows must be padded to ``max_obs``. ``"corrected"`` uses
+        residual blocks, excludes hidden and padded observations from
+        attention entirely, and replaces hidden magnitudes by a learnable
+        [MASK] value (as ASTROMER 2 does): embeddings then do not depend on
+        padding.
+    pe_base : float, default=10000.0
+        Base of the time encoding's frequency ladder.
+
+    Notes
+    -----
+    ``mask_in`` marks observations hidden from attention: padding, and the
+    hidden share of the masked observations during pre-training.
+    """
+
+    def __init__(
+        self,
+        d_model=256,
+        n_layers=2,
+        n_heads=4,
+        d_ff=128,
+        dropout=0.1,
+        variant="corrected",
+        pe_base=10000.0,
+    ):
+        super().__init__()
+        if variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}.")
+        self.variant = variant
+        self.positional = TimePositionalEncoding(d_model, base=pe_base)
+        self.input_projection = nn.Linear(1, d_model)
+        self.input_dropout = nn.Dropout(dropout)
+        if variant == "corrected":
+            self.mask_token = nn.Parameter(torch.zeros(()))
+        self.blocks = nn.ModuleList(
+            EncoderBlock(d_model, n_heads, d_ff, dropout, residual=variant == "corrected")
+            for _ in range(n_layers)
+        )
+
+    def attention_mask(self, mask_in):
+        """Build the attention mask of the variant from ``(batch, length)`` ``mask_in``."""
+        if self.variant == "paper":
+            hidden = mask_in.float()
+            return torch.clamp(hidden.unsqueeze(-1) + hidden.unsqueeze(-2), max=1.0).unsqueeze(1)
+        return (~mask_in)[:, None, None, :]
+
+    def forward(self, times, magnitudes, mask_in, return_weights=False):
+        """Embed a batch of windows.
+
+        Parameters
+        ----------
+        times : Tensor of shape (batch, length)
+            Zero-mean observation times in days.
+        magnitudes : Tensor of shape (batch, length)
+            Zero-mean magnitudes.
+        mask_in : bool Tensor of shape (batch, length)
+            True where an observation is hidden from attention (padding,
+            hidden masked observations).
+        return_weights : bool, default=False
+            Also return the list of per-block attention weights.
+
+        Returns
+        -------
+        Tensor of shape (batch, length, d_model)
+        """
+        if self.variant == "corrected":
+            magnitudes = torch.where(mask_in, self.mask_token.to(magnitudes.dtype), magnitudes)
+        x = self.input_projection(magnitudes.unsqueeze(-1)) + self.positional(times).to(
+            magnitudes.dtype
+        )
+        x = self.input_dropout(x)
+        attn_mask = self.attention_mask(mask_in).to(
+            x.dtype if self.variant == "paper" else torch.bool
+        )
+        weights = []
+        for block in self.blocks:
+            x = block(x, attn_mask, return_weights=return_weights)
+            if return_weights:
+                x, block_weights = x
+                weights.append(block_weights)
+        return (x, weights) if return_weights else x

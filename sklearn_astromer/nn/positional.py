@@ -1,0 +1,44 @@
+"""Sinusoidal encoding of observation times (ASTROMER)."""
+
+import torch
+from torch import nn
+
+
+class TimePositionalEncoding(nn.Module):
+    """Encode irregular observation times with sinusoids of geometric frequencies.
+
+    Dimension ``j`` of the encoding is ``sin(t * w_j)`` for even ``j`` and
+    ``cos(t * w_j)`` for odd ``j`` with ``w_j = base ** (-2 j / d_model)``.
+    Every dimension has its own frequency (not shared sin/cos pairs): this is
+    what the original ASTROMER code computes and what its published weights
+    were trained with.
+
+    Parameters
+    ----------
+    d_model : int
+        Size of the encoding.
+    base : float, default=10000.0
+        Base of the geometric frequency ladder.
+    """
+
+    def __init__(self, d_model, base=10000.0):
+        super().__init__()
+        dims = torch.arange(d_model, dtype=torch.float64)
+        frequencies = base ** (-2.0 * dims / d_model)
+        self.register_buffer("frequencies", frequencies.float(), persistent=False)
+        self.register_buffer("is_even", dims.remainder(2) == 0, persistent=False)
+
+    def forward(self, times):
+        """Encode times.
+
+        Parameters
+        ----------
+        times : Tensor of shape (batch, length)
+            Observation times in days (zero-mean per window).
+
+        Returns
+        -------
+        Tensor of shape (batch, length, d_model)
+        """
+        angles = times.float().unsqueeze(-1) * self.frequencies
+        return torch.where(self.is_even, torch.sin(angles), torch.cos(angles))

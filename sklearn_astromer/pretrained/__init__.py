@@ -1,0 +1,34 @@
+"""Pretrained ASTROMER models: the library's own format and the published weights."""
+
+from pathlib import Path
+
+from ._format import is_saved_model_dir, load_model, save_model
+
+__all__ = ["load_pretrained", "load_model", "save_model", "is_saved_model_dir"]
+
+
+def load_pretrained(source):
+    """Resolve ``source`` to ``(config, state_dict)``.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A directory written by ``save_pretrained``; ``"macho"`` or ``"atlas"``
+        (the published ASTROMER weights, downloaded once and cached); the path
+        of a published zip; or its unpacked folder (TensorFlow checkpoint or
+        Keras HDF5 file, with ``conf.json``).
+
+    Returns
+    -------
+    config : dict
+        Architecture and preprocessing settings (``d_model``, ``n_layers``,
+        ``n_heads``, ``d_ff``, ``dropout``, ``max_obs``, ``variant``,
+        ``pe_base``, ...).
+    state_dict : dict of str to Tensor
+        Weights of :class:`sklearn_astromer.nn.AstromerModel`.
+    """
+    if is_saved_model_dir(source):
+        return load_model(source)
+    from ._published import load_published
+
+    return load_published(source)

@@ -1,0 +1,61 @@
+"""The library's own model format: ``config.json`` + ``model.safetensors``.
+
+Loading never unpickles code: the config is JSON and the tensors are read by
+:mod:`safetensors`.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+FORMAT_VERSION = 1
+
+
+def is_saved_model_dir(path):
+    """Return True if ``path`` is a directory written by :func:`save_model`."""
+    path = Path(path)
+    return (path / CONFIG_NAME).is_file() and (path / WEIGHTS_NAME).is_file()
+
+
+def save_model(directory, config, state_dict):
+    """Write ``config`` (JSON-serialisable dict) and ``state_dict`` to ``directory``.
+
+    Tensors are moved to the CPU and made contiguous, so a model trained on a
+    GPU loads on a CPU-only machine. Files are written under temporary names
+    and renamed, so an interrupted save never leaves a half-written model.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state_dict.items()}
+    config = {**config, "format_version": FORMAT_VERSION}
+    weights_tmp = directory / (WEIGHTS_NAME + ".tmp")
+    config_tmp = directory / (CONFIG_NAME + ".tmp")
+    save_file(tensors, str(weights_tmp))
+    config_tmp.write_text(json.dumps(config, indent=2, sort_keys=True))
+    os.replace(weights_tmp, directory / WEIGHTS_NAME)
+    os.replace(config_tmp, directory / CONFIG_NAME)
+
+
+def load_model(directory):
+    """Read ``(config, state_dict)`` from a directory written by :func:`save_model`."""
+    directory = Path(directory)
+    if not is_saved_model_dir(directory):
+        raise FileNotFoundError(
+            f"{directory} is not a saved sklearn-astromer model: it needs "
+            f"{CONFIG_NAME} and {WEIGHTS_NAME}."
+        )
+    config = json.loads((directory / CONFIG_NAME).read_text())
+    version = config.pop("format_version", None)
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{directory / CONFIG_NAME} has format_version={version!r}; this version of "
+            f"sklearn-astromer reads format_version={FORMAT_VERSION}."
+        )
+    state_dict = load_file(str(directory / WEIGHTS_NAME), device="cpu")
+    return config, {name: tensor.to(torch.float32) if tensor.is_floating_point() else tensor
+                    for name, tensor in state_dict.items()}
