@@ -1,0 +1,3 @@
+"""Simulated surveys, small real samples and catalogue readers."""
+
+__all__ = []
