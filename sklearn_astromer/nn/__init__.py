@@ -6,15 +6,27 @@ about them.
 
 from .astromer import AstromerModel
 from .attention import MultiHeadAttention
+from .clip_loss import ContrastiveLoss, modality_pairs, pairwise_clip_loss
 from .encoder import AstromerEncoder, EncoderBlock
 from .heads import RegressionHead
+from .metadata import MetadataEncoder
+from .multimodal import MultimodalClassifier, MultimodalCLIPModel, PhotometryTower
 from .positional import TimePositionalEncoding
+from .spectrum import SpectrumEncoder
 
 __all__ = [
     "AstromerEncoder",
     "AstromerModel",
+    "ContrastiveLoss",
     "EncoderBlock",
+    "MetadataEncoder",
     "MultiHeadAttention",
+    "MultimodalCLIPModel",
+    "MultimodalClassifier",
+    "PhotometryTower",
     "RegressionHead",
+    "SpectrumEncoder",
     "TimePositionalEncoding",
+    "modality_pairs",
+    "pairwise_clip_loss",
 ]

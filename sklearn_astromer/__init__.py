@@ -1,0 +1,8 @@
+"""sklearn-astromer: light-curve embeddings (ASTROMER, AstroM3) as scikit-learn transformers."""
+
+from ._astromer import AstromerEmbedder
+from ._validation import LightCurveRepairWarning
+
+__version__ = "0.1.0"
+
+__all__ = ["AstromerEmbedder", "LightCurveRepairWarning", "__version__"]

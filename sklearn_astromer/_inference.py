@@ -1,0 +1,152 @@
+"""Batched, gradient-free passes of a fitted encoder over light curves.
+
+Windows are sorted by length and batched so that padding costs little; only
+index arrays are held for the whole data set, so memory stays flat as the
+number of light curves grows.
+"""
+
+import numpy as np
+import torch
+
+from .preprocessing import consecutive_windows, gather_windows, length_sorted_batches
+
+
+def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs):
+    """Yield :class:`~sklearn_astromer.preprocessing.Windows` covering every observation.
+
+    Parameters
+    ----------
+    light_curves : RaggedLightCurves
+    max_obs : int
+        Window size.
+    batch_size : int
+        Windows per batch.
+    pad_to_max_obs : bool
+        Pad to ``max_obs`` (paper-exact variant) instead of the batch's longest window.
+    """
+    sample_index, starts, lengths = consecutive_windows(light_curves.lengths, max_obs)
+    for batch in length_sorted_batches(lengths, batch_size):
+        width = max_obs if pad_to_max_obs else int(lengths[batch].max())
+        yield gather_windows(
+            light_curves, sample_index[batch], starts[batch], lengths[batch], width
+        )
+
+
+def windows_to_tensors(windows, device, magnitudes=None, mask_in=None):
+    """Move a batch of windows to ``device`` as the encoder's keyword arguments."""
+    magnitudes = windows.magnitudes if magnitudes is None else magnitudes
+    mask_in = ~windows.valid if mask_in is None else mask_in
+    return {
+        "times": torch.from_numpy(windows.times).to(device, non_blocking=True),
+        "magnitudes": torch.from_numpy(magnitudes).to(device, non_blocking=True),
+        "mask_in": torch.from_numpy(mask_in).to(device, non_blocking=True),
+    }
+
+
+POOLINGS = ("mean", "max", "mean_std")
+
+
+def pool_light_curves(encoder, light_curves, *, max_obs, batch_size, pad_to_max_obs,
+                      pooling, device):
+    """Pool per-observation embeddings into one vector per light curve.
+
+    Parameters
+    ----------
+    encoder : AstromerEncoder
+    light_curves : RaggedLightCurves
+    max_obs, batch_size, pad_to_max_obs
+        See :func:`iter_window_batches`.
+    pooling : {"mean", "max", "mean_std"}
+        Mean over all observations (the paper's choice), element-wise
+        maximum, or mean and standard deviation concatenated.
+    device : str or torch.device
+
+    Returns
+    -------
+    float32 ndarray of shape (n_samples, d_model) or (n_samples, 2 * d_model)
+    """
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+    n_samples = len(light_curves)
+    d_model = encoder.input_projection.out_features
+    sums = torch.zeros(n_samples, d_model, dtype=torch.float64)
+    squares = torch.zeros_like(sums) if pooling == "mean_std" else None
+    maxima = torch.full((n_samples, d_model), -torch.inf) if pooling == "max" else None
+    for windows in iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs):
+        embeddings = encoder(**windows_to_tensors(windows, device)).float()
+        valid = torch.from_numpy(windows.valid).to(embeddings.device).unsqueeze(-1)
+        samples = torch.from_numpy(windows.sample_index)
+        if maxima is not None:
+            window_max = embeddings.masked_fill(~valid, -torch.inf).amax(dim=1).cpu()
+            maxima.index_reduce_(0, samples, window_max, "amax")
+            continue
+        zeroed = embeddings * valid
+        sums.index_add_(0, samples, zeroed.sum(dim=1).cpu().double())
+        if squares is not None:
+            squares.index_add_(0, samples, (zeroed**2).sum(dim=1).cpu().double())
+    if maxima is not None:
+        return maxima.numpy().astype(np.float32)
+    counts = torch.from_numpy(light_curves.lengths).double().unsqueeze(-1)
+    means = sums / counts
+    if squares is None:
+        return means.numpy().astype(np.float32)
+    stds = (squares / counts - means**2).clamp(min=0).sqrt()
+    return torch.cat([means, stds], dim=1).numpy().astype(np.float32)
+
+
+def per_observation_outputs(model, light_curves, *, max_obs, batch_size, pad_to_max_obs,
+                            device, embeddings=True, reconstruction=True):
+    """Per-observation embeddings and reconstructed magnitudes for every light curve.
+
+    Returns
+    -------
+    embeddings : float32 ndarray of shape (n_points, d_model) or None
+    reconstruction : float64 ndarray of shape (n_points,) or None
+        Reconstructed magnitudes in the input's scale (the window's mean
+        magnitude added back).
+    """
+    n_points = len(light_curves.values)
+    d_model = model.encoder.input_projection.out_features
+    all_embeddings = np.empty((n_points, d_model), np.float32) if embeddings else None
+    all_reconstruction = np.empty(n_points) if reconstruction else None
+    for windows in iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs):
+        encoded = model.encoder(**windows_to_tensors(windows, device))
+        rows = windows.point_index[windows.valid]
+        valid = torch.from_numpy(windows.valid).to(encoded.device)
+        if embeddings:
+            all_embeddings[rows] = encoded[valid].float().cpu().numpy()
+        if reconstruction:
+            reconstructed = model.head(encoded).float().cpu().numpy()
+            means = np.broadcast_to(windows.mean_magnitudes[:, None], windows.valid.shape)
+            all_reconstruction[rows] = reconstructed[windows.valid] + means[windows.valid]
+    return all_embeddings, all_reconstruction
+
+
+def masked_rmse_score(model, light_curves, *, max_obs, batch_size, pad_to_max_obs, device,
+                      seed, mask_frac, same_frac, random_frac):
+    """Masked-reconstruction RMSE over consecutive windows with a seeded mask.
+
+    The value pre-training minimises, computed on every window of every light
+    curve: ``sqrt(mean over windows of the masked mean squared error)``.
+    """
+    from ._net import masked_rmse
+    from .preprocessing import mask_windows
+
+    rng = np.random.default_rng(seed)
+    squared_errors, n_windows = 0.0, 0
+    for windows in iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs):
+        masked = mask_windows(windows.magnitudes, windows.valid, rng,
+                              mask_frac=mask_frac, same_frac=same_frac, random_frac=random_frac)
+        has_mask = masked.mask_out.any(axis=1)
+        if not has_mask.any():
+            continue
+        inputs = windows_to_tensors(windows, device, masked.input_magnitudes, masked.mask_in)
+        reconstruction = model(**inputs).float()
+        target = torch.from_numpy(windows.magnitudes).to(reconstruction.device)
+        mask_out = torch.from_numpy(masked.mask_out).to(reconstruction.device)
+        batch_rmse = masked_rmse(reconstruction, target, mask_out).item()
+        squared_errors += batch_rmse**2 * has_mask.sum()
+        n_windows += has_mask.sum()
+    if n_windows == 0:
+        raise ValueError("No light curve has the two observations needed to mask one.")
+    return float(np.sqrt(squared_errors / n_windows))
