@@ -33,13 +33,18 @@ def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs):
 
 
 def windows_to_tensors(windows, device, magnitudes=None, mask_in=None):
-    """Move a batch of windows to ``device`` as the encoder's keyword arguments."""
+    """Move a batch of windows to ``device`` as the encoder's keyword arguments.
+
+    Arrays are copied into torch's own (aligned) memory: kernels pick their
+    vectorised paths by address alignment, so wrapping numpy memory as is
+    can change results in the last bit from one call to the next.
+    """
     magnitudes = windows.magnitudes if magnitudes is None else magnitudes
     mask_in = ~windows.valid if mask_in is None else mask_in
     return {
-        "times": torch.from_numpy(windows.times).to(device, non_blocking=True),
-        "magnitudes": torch.from_numpy(magnitudes).to(device, non_blocking=True),
-        "mask_in": torch.from_numpy(mask_in).to(device, non_blocking=True),
+        "times": torch.tensor(windows.times, device=device),
+        "magnitudes": torch.tensor(magnitudes, device=device),
+        "mask_in": torch.tensor(mask_in, device=device),
     }
 
 
@@ -78,7 +83,7 @@ def pool_light_curves(encoder, light_curves, *, max_obs, batch_size, pad_to_max_
         samples = torch.from_numpy(windows.sample_index)
         if maxima is not None:
             window_max = embeddings.masked_fill(~valid, -torch.inf).amax(dim=1).cpu()
-            maxima.index_reduce_(0, samples, window_max, "amax")
+            maxima.scatter_reduce_(0, samples[:, None].expand_as(window_max), window_max, "amax")
             continue
         zeroed = embeddings * valid
         sums.index_add_(0, samples, zeroed.sum(dim=1).cpu().double())

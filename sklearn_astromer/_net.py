@@ -74,13 +74,13 @@ class MaskedWindowCollate:
         windows = gather_windows(self.light_curves, indices, starts, lengths, width)
         masked = mask_windows(windows.magnitudes, windows.valid, rng, **self.fractions)
         inputs = {
-            "times": torch.from_numpy(windows.times),
-            "magnitudes": torch.from_numpy(masked.input_magnitudes),
-            "mask_in": torch.from_numpy(masked.mask_in),
+            "times": torch.tensor(windows.times),
+            "magnitudes": torch.tensor(masked.input_magnitudes),
+            "mask_in": torch.tensor(masked.mask_in),
         }
         targets = {
-            "magnitudes": torch.from_numpy(windows.magnitudes),
-            "mask_out": torch.from_numpy(masked.mask_out),
+            "magnitudes": torch.tensor(windows.magnitudes),
+            "mask_out": torch.tensor(masked.mask_out),
         }
         return inputs, targets
 

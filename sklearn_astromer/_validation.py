@@ -14,6 +14,8 @@ Every estimator input goes through :func:`check_light_curves`. Its promises:
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from sklearn.utils import check_array
 
 
 class LightCurveRepairWarning(UserWarning):
@@ -76,7 +78,12 @@ def _warn(message, sample_ids):
 
 
 def _as_list_of_arrays(light_curves):
-    """Return a list of 2-D float arrays with 2 or 3 columns, or raise naming the sample."""
+    """Return a list of 2-D float arrays with 3 columns, or raise naming the sample."""
+    if sparse.issparse(light_curves):
+        raise TypeError(
+            "Sparse input is not supported: pass light curves as a list of (L, 2|3) "
+            "arrays or a dense (n_samples, n_steps) array."
+        )
     if hasattr(light_curves, "to_numpy") and not isinstance(light_curves, np.ndarray):
         if getattr(light_curves, "ndim", 1) != 1:
             raise ValueError(
@@ -85,7 +92,13 @@ def _as_list_of_arrays(light_curves):
                 "sklearn_astromer.io.light_curves_from_table, or a dense array."
             )
         light_curves = light_curves.to_numpy()
-    if isinstance(light_curves, np.ndarray) and light_curves.dtype != object:
+    if not isinstance(light_curves, (list, tuple, np.ndarray)) and hasattr(
+        light_curves, "__array__"
+    ):
+        light_curves = np.asarray(light_curves)
+    if isinstance(light_curves, np.ndarray) and (
+        light_curves.dtype != object or light_curves.ndim != 1
+    ):
         return _dense_to_list(light_curves)
     if isinstance(light_curves, (str, bytes)) or not hasattr(light_curves, "__len__"):
         raise ValueError(
@@ -113,13 +126,7 @@ def _as_list_of_arrays(light_curves):
 
 def _dense_to_list(magnitudes):
     """Dense ``(n_samples, n_steps)`` magnitudes on the time grid 0, 1, ..., n_steps - 1."""
-    if magnitudes.dtype.kind not in "biuf":
-        raise ValueError(f"Dense light curves must be numeric; got dtype {magnitudes.dtype}.")
-    if magnitudes.ndim != 2:
-        raise ValueError(
-            f"A dense light-curve array must be 2-D (n_samples, n_steps); got shape "
-            f"{magnitudes.shape}. For one light curve, pass [curve] or array.reshape(1, -1)."
-        )
+    magnitudes = check_array(magnitudes, dtype=np.float64, ensure_all_finite="allow-nan")
     n_samples, n_steps = magnitudes.shape
     values = np.empty((n_samples, n_steps, 3))
     values[..., 0] = np.arange(n_steps)

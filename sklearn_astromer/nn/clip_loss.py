@@ -73,6 +73,9 @@ def pairwise_clip_loss(
             f"{len(embeddings)} modalities need {len(pairs)} logit scales, "
             f"got shape {tuple(logit_scales.shape)}."
         )
+    if present is not None:
+        # An integer mask would index rows instead of selecting them.
+        present = present.to(torch.bool)
     if present is not None and present.shape != (len(embeddings[0]), len(embeddings)):
         raise ValueError(
             f"present must have shape (batch, n_modalities) = "

@@ -145,6 +145,8 @@ class MultimodalCLIPModel(nn.Module):
             ``present`` on to the loss and to :meth:`fuse`.
         """
         names = self.modalities if modalities is None else tuple(modalities)
+        if present is not None:
+            present = present.to(torch.bool)
         embeddings, batch = {}, None
         for name in names:
             column = self._column(name)
@@ -186,7 +188,10 @@ class MultimodalCLIPModel(nn.Module):
         embeddings : dict of str to Tensor of shape (batch, embed_dim)
             Output of :meth:`forward`.
         present : bool Tensor of shape (batch, n_modalities), optional
-            Columns in the order of ``self.modalities``; default all present.
+            Columns in the order of ``self.modalities``. None averages every
+            embedding given, including the zeros :meth:`forward` returns for
+            a modality whose input was None: pass ``present`` when any
+            modality may be missing.
         modalities : sequence of str, optional
             Average only these (default: every key of ``embeddings``).
 
@@ -201,10 +206,10 @@ class MultimodalCLIPModel(nn.Module):
         if present is None:
             return stacked.mean(1)
         columns = [self._column(name) for name in names]
-        weights = present[:, columns].to(stacked.dtype).unsqueeze(-1)
+        available = present.to(torch.bool)[:, columns].unsqueeze(-1)
         # masked_fill rather than a product: absent rows must not leak NaN.
-        total = stacked.masked_fill(weights == 0, 0.0).sum(1)
-        return total / weights.sum(1).clamp(min=1)
+        total = stacked.masked_fill(~available, 0.0).sum(1)
+        return total / available.sum(1).clamp(min=1).to(stacked.dtype)
 
 
 class MultimodalClassifier(nn.Module):
