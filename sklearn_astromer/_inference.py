@@ -22,13 +22,16 @@ def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs):
     batch_size : int
         Windows per batch.
     pad_to_max_obs : bool
-        Pad to ``max_obs`` (paper-exact variant) instead of the batch's longest window.
+        Pad to ``max_obs`` and zero-mean in float32 (the paper-exact variant,
+        whose published weights need both) instead of padding to the batch's
+        longest window.
     """
     sample_index, starts, lengths = consecutive_windows(light_curves.lengths, max_obs)
     for batch in length_sorted_batches(lengths, batch_size):
         width = max_obs if pad_to_max_obs else int(lengths[batch].max())
         yield gather_windows(
-            light_curves, sample_index[batch], starts[batch], lengths[batch], width
+            light_curves, sample_index[batch], starts[batch], lengths[batch], width,
+            float32_mean=pad_to_max_obs,
         )
 
 

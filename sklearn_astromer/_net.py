@@ -71,7 +71,8 @@ class MaskedWindowCollate:
         rng = np.random.default_rng([self.seed, *indices]) if self.fixed else self._rng
         starts, lengths = random_windows(self.light_curves.lengths[indices], self.max_obs, rng)
         width = self.max_obs if self.pad_to_max_obs else int(lengths.max())
-        windows = gather_windows(self.light_curves, indices, starts, lengths, width)
+        windows = gather_windows(self.light_curves, indices, starts, lengths, width,
+                                 float32_mean=self.pad_to_max_obs)
         masked = mask_windows(windows.magnitudes, windows.valid, rng, **self.fractions)
         inputs = {
             "times": torch.tensor(windows.times),

@@ -41,11 +41,11 @@ def _check_classes(n_per_class, classes):
         elif isinstance(classes, str):
             classes = [classes]
         counts = {canonical(name): n_per_class for name in classes}
-    if not counts:
-        raise ValueError("classes must name at least one class.")
     for name, n in counts.items():
         if not isinstance(n, Integral) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n_per_class must be a non-negative int, got {n!r} for {name}.")
+    if sum(counts.values()) == 0:
+        raise ValueError("Nothing to simulate: name at least one class with n_per_class >= 1.")
     return counts
 
 
@@ -198,8 +198,10 @@ def make_light_curves(n_per_class=100, classes=None, survey="ogle", random_state
     --------
     >>> from sklearn_astromer.datasets import make_light_curves
     >>> X, y = make_light_curves(n_per_class=5, survey="ztf", random_state=0)
-    >>> len(X), X[0].shape[1], sorted(set(y))[:3]
-    (50, 3, ['CONST', 'Cep', 'DSCT'])
+    >>> len(X), len(set(y))
+    (50, 10)
+    >>> X[0].shape[1], X[0].dtype
+    (3, dtype('float64'))
     >>> X, y = make_light_curves(2, classes=["RRab", "EW"], n_obs=200, random_state=0)
     >>> [curve.shape for curve in X]
     [(200, 3), (200, 3), (200, 3), (200, 3)]

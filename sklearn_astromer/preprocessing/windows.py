@@ -84,7 +84,8 @@ def random_windows(lengths, max_obs, rng):
     return starts, np.minimum(lengths, max_obs)
 
 
-def gather_windows(light_curves, sample_index, starts, window_lengths, width):
+def gather_windows(light_curves, sample_index, starts, window_lengths, width,
+                   float32_mean=False):
     """Gather windows into padded, zero-mean arrays.
 
     Parameters
@@ -94,6 +95,12 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width):
         As returned by :func:`consecutive_windows` or :func:`random_windows`.
     width : int
         Padded width (>= the longest window).
+    float32_mean : bool, default=False
+        Zero-mean in float32 with a sequential sum, as TensorFlow's
+        ``reduce_mean`` in the original code does. The published weights
+        need it: at MJD ~ 50000 a float32 mean is off by up to a few
+        thousandths of a day, and their embeddings follow that offset.
+        Otherwise the mean is taken in float64.
 
     Returns
     -------
@@ -104,15 +111,19 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width):
     point_index = np.where(
         valid, (light_curves.offsets[sample_index] + starts)[:, None] + positions, -1
     )
-    observed = light_curves.values[np.maximum(point_index, 0)]
-    counts = window_lengths.astype(np.float64)
-    means = np.where(valid[..., None], observed, 0.0).sum(axis=1) / counts[:, None]
+    observed = np.where(valid[..., None], light_curves.values[np.maximum(point_index, 0)], 0.0)
+    if float32_mean:
+        observed = observed.astype(np.float32)
+        sums = np.cumsum(observed, axis=1, dtype=np.float32)[:, -1]
+        means = sums / window_lengths[:, None].astype(np.float32)
+    else:
+        means = observed.sum(axis=1) / window_lengths[:, None].astype(np.float64)
     centred = np.where(valid[..., None], observed - means[:, None, :], 0.0)
     return Windows(
         times=centred[..., 0].astype(np.float32),
         magnitudes=centred[..., 1].astype(np.float32),
         valid=valid,
-        mean_magnitudes=means[:, 1],
+        mean_magnitudes=means[:, 1].astype(np.float64),
         point_index=point_index,
         sample_index=np.asarray(sample_index, dtype=np.int64),
     )

@@ -1,13 +1,19 @@
 """Pretrained ASTROMER models: the library's own format and the published weights."""
 
-from pathlib import Path
-
+from ._download import WeightsUnavailableError, fetch_published_weights
 from ._format import is_saved_model_dir, load_model, save_model
 
-__all__ = ["load_pretrained", "load_model", "save_model", "is_saved_model_dir"]
+__all__ = [
+    "WeightsUnavailableError",
+    "fetch_published_weights",
+    "is_saved_model_dir",
+    "load_model",
+    "load_pretrained",
+    "save_model",
+]
 
 
-def load_pretrained(source):
+def load_pretrained(source, cache_dir=None):
     """Resolve ``source`` to ``(config, state_dict)``.
 
     Parameters
@@ -17,6 +23,9 @@ def load_pretrained(source):
         (the published ASTROMER weights, downloaded once and cached); the path
         of a published zip; or its unpacked folder (TensorFlow checkpoint or
         Keras HDF5 file, with ``conf.json``).
+    cache_dir : path-like, optional
+        Where downloads and extracted archives are kept (default
+        ``$SKLEARN_ASTROMER_HOME`` or ``~/.cache/sklearn-astromer``).
 
     Returns
     -------
@@ -31,4 +40,4 @@ def load_pretrained(source):
         return load_model(source)
     from ._published import load_published
 
-    return load_published(source)
+    return load_published(source, cache_dir=cache_dir)

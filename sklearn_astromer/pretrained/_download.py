@@ -60,7 +60,10 @@ PUBLISHED_WEIGHTS = {
 
 
 class WeightsUnavailableError(OSError):
-    """The published weights could not be downloaded; the message says how to place them by hand."""
+    """The published weights could not be downloaded.
+
+    The message names the file, its SHA-256 and where to put it by hand.
+    """
 
 
 def get_cache_dir(cache_dir=None):
@@ -132,12 +135,16 @@ def _check_entry(info):
         raise ValueError(f"Refusing to extract {name!r}: symbolic link in the archive.")
 
 
+def _is_model_dir(folder):
+    return (folder / CONFIG_FILE).is_file()
+
+
 def _model_root(folder):
     """The folder holding ``conf.json``: ``folder`` itself or its single subfolder."""
-    if (folder / CONFIG_FILE).is_file():
+    if _is_model_dir(folder):
         return folder
     children = [child for child in folder.iterdir() if child.is_dir()]
-    if len(children) == 1 and (children[0] / CONFIG_FILE).is_file():
+    if len(children) == 1 and _is_model_dir(children[0]):
         return children[0]
     return None
 
@@ -166,7 +173,7 @@ def safe_extract(archive, target):
                 os.replace(root, target)
             except OSError:
                 # Another process finished the same extraction first: use its copy.
-                if _model_root(target) != target:
+                if not _is_model_dir(target):
                     raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -185,7 +192,7 @@ def _fetch_published(weights, cache_dir):
     else:
         _download(weights, archive)
     target = directory / weights.name
-    if _model_root(target) == target:
+    if _is_model_dir(target):
         return target
     return safe_extract(archive, target)
 
@@ -193,7 +200,7 @@ def _fetch_published(weights, cache_dir):
 def _fetch_local_zip(archive, cache_dir):
     # Keyed by content, so a changed zip under the same name is unpacked afresh.
     target = get_cache_dir(cache_dir) / "local" / f"{archive.stem}-{sha256_of(archive)[:16]}"
-    if _model_root(target) == target:
+    if _is_model_dir(target):
         return target
     return safe_extract(archive, target)
 

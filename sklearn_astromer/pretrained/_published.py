@@ -32,6 +32,16 @@ def _layer_entries(ours, theirs, params):
     }
 
 
+# Our sub-module of an encoder block, the role naming its source layer, its parameters.
+BLOCK_LAYERS = (
+    ("attention.out", "out", LINEAR_PARAMS),
+    ("attention_norm", "attention_norm", NORM_PARAMS),
+    ("feed_forward.0", "ff_hidden", LINEAR_PARAMS),
+    ("feed_forward.2", "ff_output", LINEAR_PARAMS),
+    ("feed_forward_norm", "feed_forward_norm", NORM_PARAMS),
+)
+
+
 def _model_table(input_projection, blocks, head_norm, head_linear):
     """Assemble the full table from per-layer source names.
 
@@ -44,17 +54,8 @@ def _model_table(input_projection, blocks, head_norm, head_linear):
         prefix = f"encoder.blocks.{i}"
         qkv = [block["query"], block["key"], block["value"]]
         table.update(_layer_entries(f"{prefix}.attention.qkv", qkv, LINEAR_PARAMS))
-        table.update(_layer_entries(f"{prefix}.attention.out", [block["out"]], LINEAR_PARAMS))
-        table.update(
-            _layer_entries(f"{prefix}.attention_norm", [block["attention_norm"]], NORM_PARAMS)
-        )
-        table.update(_layer_entries(f"{prefix}.feed_forward.0", [block["ff_hidden"]], LINEAR_PARAMS))
-        table.update(_layer_entries(f"{prefix}.feed_forward.2", [block["ff_output"]], LINEAR_PARAMS))
-        table.update(
-            _layer_entries(
-                f"{prefix}.feed_forward_norm", [block["feed_forward_norm"]], NORM_PARAMS
-            )
-        )
+        for module, role, params in BLOCK_LAYERS:
+            table.update(_layer_entries(f"{prefix}.{module}", [block[role]], params))
     table.update(_layer_entries("head.norm", [head_norm], NORM_PARAMS))
     table.update(_layer_entries("head.linear", [head_linear], LINEAR_PARAMS))
     return table
@@ -137,7 +138,9 @@ def _to_state_dict(variables, table, origin):
         )
     state_dict = {}
     for key, names in table.items():
-        parts = [variables[name].T if name.endswith("/kernel") else variables[name] for name in names]
+        parts = [
+            variables[name].T if name.endswith("/kernel") else variables[name] for name in names
+        ]
         tensor = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
         state_dict[key] = torch.from_numpy(np.ascontiguousarray(tensor, dtype=np.float32))
     return state_dict
