@@ -113,7 +113,7 @@ def _fast_fft_length(minimum):
 def _fast_power(times, centred, weights, frequency_step, k_min, k_max):
     """Approximate power at frequencies ``k * frequency_step`` for ``k_min <= k <= k_max``."""
     n_fft = _fast_fft_length(_FFT_OVERSAMPLING * k_max + 1)
-    positions = ((times - times[0]) * (frequency_step * n_fft)) % n_fft
+    positions = (times * (frequency_step * n_fft)) % n_fft
     grids = (
         _extirpolate(positions, weights, n_fft),
         _extirpolate(positions, weights * centred, n_fft),
@@ -131,7 +131,8 @@ def _fast_power(times, centred, weights, frequency_step, k_min, k_max):
 def _best_frequency(times, magnitudes, weights, params):
     """Frequency (cycles/day) of the highest periodogram peak, and its power."""
     min_period, max_period, oversampling, max_n_frequencies, n_peaks = params
-    span = times[-1] - times[0]
+    times = times - times[0]  # phases of MJD-sized times would lose digits
+    span = times[-1]
     f_min, f_max = 1.0 / max_period, 1.0 / min_period
     step = max(1.0 / (oversampling * span), (f_max - f_min) / max_n_frequencies)
     k_min, k_max = max(1, int(np.ceil(f_min / step))), int(np.floor(f_max / step))
@@ -144,8 +145,9 @@ def _best_frequency(times, magnitudes, weights, params):
     peaks = np.flatnonzero((coarse >= padded[:-2]) & (coarse >= padded[2:]))
     peaks = peaks[np.argsort(coarse[peaks])[::-1][:n_peaks]]
     centres = (k_min + peaks) * step
-    # Two exact refinements: the top peaks at step / 5, then the best at step / 25.
-    for half_width, n_centres in ((step, len(centres)), (step / 5, 1)):
+    # Exact refinements: the top peaks at step / 5, then the best at step / 25
+    # and step / 125, then the vertex of a parabola through the best 3 points.
+    for half_width, n_centres in ((step, len(centres)), (step / 5, 1), (step / 25, 1)):
         candidates = (centres[:n_centres, None] + np.linspace(-half_width, half_width, 11)).ravel()
         candidates = candidates[(candidates >= f_min) & (candidates <= f_max)]
         if candidates.size == 0:
@@ -153,7 +155,17 @@ def _best_frequency(times, magnitudes, weights, params):
         fine = _direct_power(times, centred, weights, candidates)
         order = np.argsort(fine)[::-1]
         centres = candidates[order]
-    return centres[0], fine[order[0]]
+    best, power = centres[0], fine[order[0]]
+    index = order[0]
+    if 0 < index < len(candidates) - 1:
+        left, middle, right = fine[index - 1:index + 2]
+        curvature = left - 2 * middle + right
+        if curvature < 0:
+            vertex = best + 0.5 * (left - right) / curvature * (candidates[1] - candidates[0])
+            vertex_power = _direct_power(times, centred, weights, np.array([vertex]))[0]
+            if vertex_power > power:
+                best, power = vertex, vertex_power
+    return best, power
 
 
 # ------------------------------------------------------------------------ features
@@ -226,7 +238,7 @@ def _curve_features(curve, params):
     # Inverse-variance weights when every error is known, else equal weights.
     # Stetson K is scale free, so unknown errors are taken as equal.
     if np.all(errors > 0):
-        weights = 1.0 / errors**2
+        weights = (errors.min() / errors) ** 2  # scaled first: 1 / 1e-200**2 overflows
         weights /= weights.sum()
         residuals = (magnitudes - weights @ magnitudes) / errors
     else:

@@ -1,0 +1,30 @@
+"""README promises: the set-up commands, CI runs the same test command, the quick start runs."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _bash_blocks():
+    return re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+
+
+def test_first_commands_install_and_run_demo_then_tests():
+    first, second = [block.strip() for block in _bash_blocks()[:2]]
+    assert "pip install" in first and "python -m sklearn_astromer demo" in first
+    assert "pip install" in second and second.endswith("python -m pytest tests")
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    test_command = _bash_blocks()[1].strip().split("&&")[-1].strip()
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert test_command in ci_lines
+
+
+def test_quick_start_runs():
+    block = re.search(r"## Quick start\n\n```python\n(.*?)```", README, flags=re.S).group(1)
+    namespace = {}
+    exec(compile(block, "README quick start", "exec"), namespace)
+    assert namespace["scores"].shape == (len(namespace["X"]),)
