@@ -108,7 +108,14 @@ class AstromerEncoder(nn.Module):
         )
 
     def attention_mask(self, mask_in):
-        """Build the attention mask of the variant from ``(batch, length)`` ``mask_in``."""
+        """Build the attention mask of the variant from ``(batch, length)`` ``mask_in``.
+
+        Returns None when nothing is hidden (full windows at inference): both
+        variants then compute plain attention, and the fused kernels run
+        without a mask.
+        """
+        if not mask_in.any():
+            return None
         if self.variant == "paper":
             hidden = mask_in.float()
             return torch.clamp(hidden.unsqueeze(-1) + hidden.unsqueeze(-2), max=1.0).unsqueeze(1)
@@ -139,9 +146,9 @@ class AstromerEncoder(nn.Module):
             magnitudes.dtype
         )
         x = self.input_dropout(x)
-        attn_mask = self.attention_mask(mask_in).to(
-            x.dtype if self.variant == "paper" else torch.bool
-        )
+        attn_mask = self.attention_mask(mask_in)
+        if attn_mask is not None and self.variant == "paper":
+            attn_mask = attn_mask.to(x.dtype)
         weights = []
         for block in self.blocks:
             x = block(x, attn_mask, return_weights=return_weights)
