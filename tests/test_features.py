@@ -4,12 +4,8 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_astromer.features import (
-    FEATURE_NAMES,
-    LightCurveFeatures,
-    _direct_power,
-    _fast_power,
-)
+from sklearn_astromer._lomb_scargle import _direct_power, _fast_power
+from sklearn_astromer.features import FEATURE_NAMES, LightCurveFeatures
 
 
 def _sinusoid(period, *, n=300, span=500.0, amplitude=0.4, noise=0.02, seed=0):
@@ -37,14 +33,15 @@ def test_fourier_shape_matches_the_generating_harmonics():
     times = np.sort(rng.uniform(0, 400, 400))
     omega = 2 * np.pi / 0.6
     phi = [0.7, 2.0, 4.0]
-    magnitudes = (16 + 0.5 * np.cos(omega * times + phi[0]) + 0.2 * np.cos(2 * omega * times + phi[1])
-                  + 0.1 * np.cos(3 * omega * times + phi[2]))
+    magnitudes = 16 + sum(amplitude * np.cos(k * omega * times + phase)
+                          for k, amplitude, phase in zip([1, 2, 3], [0.5, 0.2, 0.1], phi))
     features = LightCurveFeatures().fit_transform([np.column_stack([times, magnitudes])])
     assert _column(features, "fourier_amplitude")[0] == pytest.approx(0.5, rel=1e-3)
     assert _column(features, "r21")[0] == pytest.approx(0.4, rel=1e-3)
     assert _column(features, "r31")[0] == pytest.approx(0.2, rel=1e-3)
-    assert _column(features, "phi21")[0] == pytest.approx((phi[1] - 2 * phi[0]) % (2 * np.pi), abs=1e-2)
-    assert _column(features, "phi31")[0] == pytest.approx((phi[2] - 3 * phi[0]) % (2 * np.pi), abs=1e-2)
+    two_pi = 2 * np.pi
+    assert _column(features, "phi21")[0] == pytest.approx((phi[1] - 2 * phi[0]) % two_pi, abs=1e-2)
+    assert _column(features, "phi31")[0] == pytest.approx((phi[2] - 3 * phi[0]) % two_pi, abs=1e-2)
 
 
 def test_statistics_of_white_noise():
@@ -127,7 +124,8 @@ def test_rows_follow_the_input_order_and_containers_agree():
 def test_dense_input_uses_a_unit_time_grid():
     magnitudes = np.sin(2 * np.pi * np.arange(200) / 7.0)[None, :].repeat(2, axis=0)
     magnitudes[1, ::3] = np.nan
-    features = LightCurveFeatures().fit_transform(magnitudes)
+    # Regular unit sampling: frequencies f and 1 - f are aliases, search below Nyquist.
+    features = LightCurveFeatures(min_period=2.0).fit_transform(magnitudes)
     assert 10 ** _column(features, "log10_period") == pytest.approx([7.0, 7.0], rel=0.01)
     assert list(_column(features, "n_observations")) == [200, 133]
 
@@ -188,3 +186,12 @@ EXPECTED_FAILURES = {
 @parametrize_with_checks([LightCurveFeatures()], expected_failed_checks=lambda e: EXPECTED_FAILURES)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_period_of_the_real_eros_cepheid_matches_upsilon():
+    from sklearn_astromer.datasets import load_eros_sample
+
+    light_curves, _ = load_eros_sample()
+    features = LightCurveFeatures().fit_transform(light_curves)
+    # upsilon (Kim & Bailer-Jones 2016) finds 4.19044 days for this first-overtone Cepheid.
+    assert 10 ** _column(features, "log10_period")[0] == pytest.approx(4.19044, rel=1e-3)

@@ -12,13 +12,7 @@ import numpy as np
 
 from ._cadence import get_survey, sample_mean_magnitudes
 from ._simulate import _check_classes, _random_generator, sample_stars, simulate_light_curves
-from ._spectra import (
-    SPECTRUM_WAVELENGTHS,
-    add_emission,
-    broaden,
-    observe_spectrum,
-    rest_frame_flux,
-)
+from ._spectra import SPECTRUM_WAVELENGTHS, class_spectrum
 
 __all__ = ["make_multimodal", "METADATA_COLUMNS", "SPECTRUM_WAVELENGTHS"]
 
@@ -72,6 +66,15 @@ _POPULATION = {
     "ROT": ((3300, 5800), 25.0, 15.0, 5.0, 1.0, (10, 60), 0.2),
     "CONST": ((4000, 9500), 25.0, 30.0, 15.0, 1.0, (5, 40), 0.1),
 }
+
+
+def _population_arrays(labels):
+    """Per-star arrays of the ``_POPULATION`` entries of their classes."""
+    keys = ("b_scale", "sigma_v", "lag", "metals", "broadening", "companion")
+    rows = [_POPULATION[name][1:] for name in labels]
+    # "broadening" is a (low, high) pair: that array has shape (n, 2)
+    return {key: np.array([row[i] for row in rows], dtype=np.float64)
+            for i, key in enumerate(keys)}
 
 
 def _colours(teff):
@@ -163,120 +166,104 @@ def _solve_distance(apparent, absolute, a_band_over_v, sin_b, rng):
     return d, extinction(d)
 
 
-def _metadata(labels, period, amplitude, mean_mags, survey, rng):
-    """Numeric metadata (dict of arrays) and what the spectra need."""
+_CATALOGUE_LIMITS = {"g": 21.0, "bp": 21.0, "rp": 20.5, "j": 15.8, "h": 15.1, "k": 14.3,
+                     "w1": 16.8, "w2": 15.6, "w3": 11.3, "w4": 8.0}
+_CATALOGUE_FLOORS = {"g": 0.0003, "bp": 0.001, "rp": 0.001, "j": 0.02, "h": 0.02, "k": 0.02,
+                     "w1": 0.02, "w2": 0.02, "w3": 0.03, "w4": 0.05}
+_CATALOGUE_NAMES = {"g": "phot_g_mean_mag", "bp": "phot_bp_mean_mag", "rp": "phot_rp_mean_mag"}
+
+
+def _absolute_magnitudes(labels, teff, giant, abs_v, v_k, rng):
+    """Absolute magnitudes in the Gaia, 2MASS and WISE bands (dict of arrays)."""
     n = len(labels)
-    pop = {key: np.array([_POPULATION[name][i] for name in labels], dtype=object)
-           for i, key in enumerate(("teff", "b_scale", "sigma_v", "lag", "metals",
-                                    "broadening", "companion"))}
-    teff, giant, abs_v, v_k = _physical_stars(labels, period, rng)
-    bp_rp0, _, _, j_h, h_k = _colours(teff)
-    bp_rp0 = bp_rp0 + np.where(labels == "Mira", 0.4 * (v_k - _colours(teff)[2]), 0.0)
-    j_h = j_h + np.where(giant & (teff < 4500), 0.25, 0.0)
-    # absolute magnitudes in every band
-    abs_k = abs_v - v_k
-    abs_h, abs_j = abs_k + h_k, abs_k + h_k + j_h
-    abs_g, abs_bp, abs_rp = _gaia_from_v(abs_v, bp_rp0)
+    bp_rp, _, _, j_h, h_k = _colours(teff)
+    bp_rp = bp_rp + np.where(labels == "Mira", 0.4 * (v_k - _colours(teff)[2]), 0.0)
+    j_h = j_h + np.where(giant & (teff < 4500), 0.25, 0.0)  # M giants are redder in J-H
+    absolute = {"v": abs_v, "k": abs_v - v_k}
+    absolute["h"] = absolute["k"] + h_k
+    absolute["j"] = absolute["h"] + j_h
+    absolute["g"], absolute["bp"], absolute["rp"] = _gaia_from_v(abs_v, bp_rp)
+    # circumstellar dust of long-period variables shines in the mid-infrared
     dust = np.isin(labels, ["Mira", "SRV"]) * np.where(labels == "Mira", 1.0, 0.4)
-    abs_w1 = abs_k - 0.03 * v_k - dust * rng.uniform(0.3, 1.0, n)
-    abs_w2 = abs_w1 - dust * rng.uniform(0.1, 0.6, n)
-    abs_w3 = abs_w2 - 0.03 - dust * rng.uniform(0.5, 1.5, n)
-    abs_w4 = abs_w3 - 0.02 - dust * rng.uniform(0.3, 0.8, n)
-    band_minus_v = _band_minus_v(survey.band, abs_v, abs_bp, abs_rp, abs_j, survey.wavelength)
-    # position, distance, extinction
-    b_scale = pop["b_scale"].astype(float)
-    b = np.clip(np.abs(rng.normal(0, b_scale)), 0, 89.9) * rng.choice([-1, 1], n)
-    calibrated = mean_mags - _INSTRUMENTAL_ZERO_POINT.get(survey.name, 0.0)
-    distance, a_v = _solve_distance(
-        calibrated, abs_v + band_minus_v, _EXTINCTION.get(survey.band, 0.8),
-        np.sin(np.radians(b)), rng,
-    )
-    modulus = 5 * np.log10(distance) - 5
-    meta = {"mean_mag": mean_mags + rng.normal(0, 0.01, n)}
-    ir_scatter = 0.25 * amplitude * np.sin(rng.uniform(0, 2 * np.pi, n))  # single epoch
-    limits = {"g": 21.0, "bp": 21.0, "rp": 20.5, "j": 15.8, "h": 15.1, "k": 14.3,
-              "w1": 16.8, "w2": 15.6, "w3": 11.3, "w4": 8.0}
-    floors = {"g": 0.0003, "bp": 0.001, "rp": 0.001, "j": 0.02, "h": 0.02, "k": 0.02,
-              "w1": 0.02, "w2": 0.02, "w3": 0.03, "w4": 0.05}
-    absolute = {"g": abs_g, "bp": abs_bp, "rp": abs_rp, "j": abs_j, "h": abs_h, "k": abs_k,
-                "w1": abs_w1, "w2": abs_w2, "w3": abs_w3, "w4": abs_w4}
-    mags = {}
-    for band, abs_mag in absolute.items():
-        true = abs_mag + modulus + _EXTINCTION[band] * a_v
+    absolute["w1"] = absolute["k"] - 0.03 * v_k - dust * rng.uniform(0.3, 1.0, n)
+    absolute["w2"] = absolute["w1"] - dust * rng.uniform(0.1, 0.6, n)
+    absolute["w3"] = absolute["w2"] - 0.03 - dust * rng.uniform(0.5, 1.5, n)
+    absolute["w4"] = absolute["w3"] - 0.02 - dust * rng.uniform(0.3, 0.8, n)
+    return absolute
+
+
+def _catalogue_photometry(absolute, modulus, a_v, amplitude, rng):
+    """Observed magnitudes and errors, named as in the catalogues (dict of arrays)."""
+    n = len(modulus)
+    # 2MASS saw each star once, at a random phase of its variation
+    single_epoch = 0.25 * amplitude * np.sin(rng.uniform(0, 2 * np.pi, n))
+    columns = {}
+    for band, limit in _CATALOGUE_LIMITS.items():
+        true = absolute[band] + modulus + _EXTINCTION[band] * a_v
         if band in ("j", "h", "k"):
-            true = true + ir_scatter
+            true = true + single_epoch
         scale = 0.01 if band in ("g", "bp", "rp") else 0.12
-        error = np.sqrt(floors[band] ** 2 + (scale * 10 ** (0.4 * (true - limits[band]))) ** 2)
+        error = np.hypot(_CATALOGUE_FLOORS[band], scale * 10 ** (0.4 * (true - limit)))
         error = np.minimum(error * rng.lognormal(0, 0.1, n), 0.5)
         observed = true + error * rng.standard_normal(n)
         # beyond the detection limit catalogues report about the limit
-        observed = np.minimum(observed, limits[band] + 0.3 * np.abs(rng.standard_normal(n)))
-        mags[band] = observed
-        name = {"g": "phot_g_mean_mag", "bp": "phot_bp_mean_mag",
-                "rp": "phot_rp_mean_mag"}.get(band, f"{band}_mag")
-        meta[name], meta[name + "_error"] = observed, error
-    meta["bp_rp"] = mags["bp"] - mags["rp"]
-    # astrometry (Gaia-like errors growing with G; RUWE high for binaries and LPVs)
+        observed = np.minimum(observed, limit + 0.3 * np.abs(rng.standard_normal(n)))
+        name = _CATALOGUE_NAMES.get(band, f"{band}_mag")
+        columns[name], columns[name + "_error"] = observed, error
+    columns["bp_rp"] = columns["phot_bp_mean_mag"] - columns["phot_rp_mean_mag"]
+    columns["j_k"] = columns["j_mag"] - columns["k_mag"]
+    columns["w1_w2"] = columns["w1_mag"] - columns["w2_mag"]
+    columns["w3_w4"] = columns["w3_mag"] - columns["w4_mag"]
+    return columns
+
+
+def _astrometry(labels, pop, distance, g_mag, rng):
+    """Gaia-like parallax, proper motions, their errors and RUWE (dict of arrays)."""
+    n = len(labels)
     ruwe = rng.lognormal(0.0, 0.07, n) + 0.05
-    wide = rng.random(n) < pop["companion"].astype(float)
+    wide = rng.random(n) < pop["companion"]
     ruwe = np.where(wide, ruwe * rng.uniform(1.2, 3.0, n), ruwe)
+    # the photocentres of large, convective LPVs wander
     ruwe = np.where(np.isin(labels, ["Mira", "SRV"]), ruwe * rng.lognormal(0.4, 0.3, n), ruwe)
-    z = 10 ** (0.4 * (np.maximum(mags["g"], 13.0) - 15.0))
-    plx_error = np.sqrt(40 + 800 * z + 30 * z * z) / 1000.0 * ruwe
+    z = 10 ** (0.4 * (np.maximum(g_mag, 13.0) - 15.0))
+    plx_error = np.sqrt(40 + 800 * z + 30 * z * z) / 1000.0 * ruwe  # mas
     parallax = 1000.0 / distance + plx_error * rng.standard_normal(n)
-    sigma_v, lag = pop["sigma_v"].astype(float), pop["lag"].astype(float)
-    velocity = rng.normal(0, 1, (2, n)) * sigma_v
-    velocity[0] -= lag
+    velocity = rng.normal(0, 1, (2, n)) * pop["sigma_v"]  # km/s, tangential
+    velocity[0] -= pop["lag"]
     angle = rng.uniform(0, 2 * np.pi, n)
-    proper = velocity / (4.74047 * distance / 1000.0)
-    pmra = proper[0] * np.cos(angle) - proper[1] * np.sin(angle)
-    pmdec = proper[0] * np.sin(angle) + proper[1] * np.cos(angle)
+    proper = velocity / (4.74047 * distance / 1000.0)  # mas/yr
     pm_error = 1.1 * plx_error
-    meta.update(
-        parallax=parallax, parallax_error=plx_error, parallax_over_error=parallax / plx_error,
-        pmra=pmra + pm_error * rng.standard_normal(n), pmra_error=pm_error,
-        pmdec=pmdec + pm_error * rng.standard_normal(n), pmdec_error=pm_error,
-    )
-    meta["pm"] = np.hypot(meta["pmra"], meta["pmdec"])
-    meta["ruwe"] = ruwe
-    meta["j_k"] = mags["j"] - mags["k"]
-    meta["w1_w2"] = mags["w1"] - mags["w2"]
-    meta["w3_w4"] = mags["w3"] - mags["w4"]
-    meta["l"] = rng.uniform(0, 360, n)
-    meta["b"] = b
+    noise = pm_error * rng.standard_normal((2, n))
+    pmra = proper[0] * np.cos(angle) - proper[1] * np.sin(angle) + noise[0]
+    pmdec = proper[0] * np.sin(angle) + proper[1] * np.cos(angle) + noise[1]
+    return {
+        "parallax": parallax, "parallax_error": plx_error,
+        "parallax_over_error": parallax / plx_error,
+        "pmra": pmra, "pmra_error": pm_error, "pmdec": pmdec, "pmdec_error": pm_error,
+        "pm": np.hypot(pmra, pmdec), "ruwe": ruwe,
+    }
+
+
+def _metadata(labels, period, amplitude, mean_mags, survey, rng):
+    """Numeric metadata (dict of arrays, ``METADATA_COLUMNS``) and what the spectra need."""
+    n = len(labels)
+    pop = _population_arrays(labels)
+    teff, giant, abs_v, v_k = _physical_stars(labels, period, rng)
+    absolute = _absolute_magnitudes(labels, teff, giant, abs_v, v_k, rng)
+    abs_band = abs_v + _band_minus_v(survey.band, abs_v, absolute["bp"], absolute["rp"],
+                                     absolute["j"], survey.wavelength)
+    b = np.clip(np.abs(rng.normal(0, pop["b_scale"])), 0, 89.9) * rng.choice([-1, 1], n)
+    calibrated = mean_mags - _INSTRUMENTAL_ZERO_POINT.get(survey.name, 0.0)
+    distance, a_v = _solve_distance(calibrated, abs_band, _EXTINCTION.get(survey.band, 0.8),
+                                    np.sin(np.radians(b)), rng)
+    modulus = 5 * np.log10(distance) - 5
+    meta = {"mean_mag": mean_mags + rng.normal(0, 0.01, n), "l": rng.uniform(0, 360, n), "b": b}
+    meta.update(_catalogue_photometry(absolute, modulus, a_v, amplitude, rng))
+    meta.update(_astrometry(labels, pop, distance, meta["phot_g_mean_mag"], rng))
+    radial_velocity = rng.normal(0, 1, n) * pop["sigma_v"] - pop["lag"] * rng.uniform(-1, 1, n)
     physics = {"teff": teff, "a_v": a_v, "v": abs_v + modulus + a_v, "pop": pop,
-               "radial_velocity": rng.normal(0, 1, n) * sigma_v - lag * rng.uniform(-1, 1, n)}
+               "radial_velocity": radial_velocity}
     return {column: meta[column] for column in METADATA_COLUMNS}, physics
-
-
-def _emission(name, teff, rng):
-    """Emission-line strengths (in units of the local continuum) of one star."""
-    if name == "Mira":  # shock-excited Balmer emission, strongest in H delta / H gamma
-        return {"H_delta": rng.uniform(1.0, 4.0), "H_gamma": rng.uniform(0.5, 3.0),
-                "H_beta": rng.uniform(0.0, 1.0), "H_alpha": rng.uniform(0.0, 1.0)}
-    if name == "ROT":  # chromospheric activity
-        h_alpha = rng.uniform(0.1, 1.0) if teff < 4500 else rng.uniform(0.05, 0.4)
-        calcium = rng.uniform(0.3, 2.0)
-        return {"CaII_K": calcium, "CaII_H": 0.8 * calcium, "H_alpha": h_alpha}
-    if name == "EW":
-        calcium = rng.uniform(0.0, 0.3)
-        return {"CaII_K": calcium, "CaII_H": 0.8 * calcium}
-    return {}
-
-
-def _spectrum(name, star, teff, metals, broadening, radial_velocity, a_v, snr, rng):
-    """Observed spectrum (float32 on ``SPECTRUM_WAVELENGTHS``) of one star."""
-    flux = rest_frame_flux(teff, metals)
-    if name in ("EA", "EW"):  # both stars of the pair contribute
-        teff_2 = teff * star["brightness_ratio"] ** 0.25
-        flux = flux + (star["r2"] / star["r1"]) ** 2 * rest_frame_flux(teff_2, metals)
-        radial_velocity += rng.uniform(20, 150) * np.sin(rng.uniform(0, 2 * np.pi))
-    elif name == "ROT":  # equatorial velocity of a star of radius ~ (Teff/5800)**1.5 R_sun
-        broadening = np.clip(2 * 50.6 * (teff / 5800.0) ** 1.5 / star["period"], 10, 200)
-    elif name != "CONST":  # pulsation velocity at a random phase
-        radial_velocity += rng.uniform(5, 30) * np.sin(rng.uniform(0, 2 * np.pi))
-    flux = add_emission(broaden(flux, broadening), _emission(name, teff, rng))
-    return observe_spectrum(flux, radial_velocity, a_v, snr, rng)
 
 
 def _missing_rows(n, missing_fraction, rng):
@@ -377,7 +364,7 @@ def make_multimodal(n_per_class=100, classes=None, survey="asassn", missing_frac
     snr = np.clip(10 * 10 ** (0.2 * (17.0 - physics["v"])) * rng.lognormal(0, 0.3, n), 5, 150)
     pop = physics["pop"]
     spectra = [
-        _spectrum(labels[i], stars[i], physics["teff"][i], pop["metals"][i],
+        class_spectrum(labels[i], stars[i], physics["teff"][i], pop["metals"][i],
                   rng.uniform(*pop["broadening"][i]), physics["radial_velocity"][i],
                   physics["a_v"][i], snr[i], rng)
         for i in range(n)

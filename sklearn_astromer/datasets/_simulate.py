@@ -6,7 +6,6 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._cadence import (
-    SURVEYS,
     get_survey,
     observe,
     sample_mean_magnitudes,

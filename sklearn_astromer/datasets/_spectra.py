@@ -8,7 +8,10 @@ smooth (quadratic) residual: what is left is a line/band pattern around 1.
 A star of temperature ``T`` gets the pattern interpolated between the two
 neighbouring templates, times a Planck curve at ``T``; then rotational
 broadening, emission lines, a radial-velocity shift, interstellar reddening
-(Cardiff, Clayton & Mathis 1989), a flux-calibration wobble and noise.
+(Cardelli, Clayton & Mathis 1989), a flux-calibration wobble and noise.
+:func:`class_spectrum` adds what marks each variable-star class: the second
+star of a binary, rotation, Balmer emission of Miras, chromospheric emission
+of spotted stars.
 """
 
 from functools import lru_cache
@@ -139,3 +142,38 @@ def observe_spectrum(rest_flux, radial_velocity, a_v, snr, rng):
     sigma = np.sqrt(np.clip(flux, 0.0, None) + 0.05) / snr
     flux = flux + sigma * rng.standard_normal(len(flux))
     return flux.astype(np.float32)
+
+
+def _emission(name, teff, rng):
+    """Emission-line strengths (in units of the local continuum) of one star."""
+    if name == "Mira":  # shock-excited Balmer emission, strongest in H delta / H gamma
+        return {"H_delta": rng.uniform(1.0, 4.0), "H_gamma": rng.uniform(0.5, 3.0),
+                "H_beta": rng.uniform(0.0, 1.0), "H_alpha": rng.uniform(0.0, 1.0)}
+    if name == "ROT":  # chromospheric activity
+        h_alpha = rng.uniform(0.1, 1.0) if teff < 4500 else rng.uniform(0.05, 0.4)
+        calcium = rng.uniform(0.3, 2.0)
+        return {"CaII_K": calcium, "CaII_H": 0.8 * calcium, "H_alpha": h_alpha}
+    if name == "EW":
+        calcium = rng.uniform(0.0, 0.3)
+        return {"CaII_K": calcium, "CaII_H": 0.8 * calcium}
+    return {}
+
+
+def class_spectrum(name, star, teff, metals, broadening, radial_velocity, a_v, snr, rng):
+    """Observed spectrum (float32 on ``SPECTRUM_WAVELENGTHS``) of one star of class ``name``.
+
+    ``star`` holds the class parameters of :mod:`._variability` (binary
+    radii and brightness ratio, rotation period); ``teff`` in K,
+    ``broadening`` FWHM and ``radial_velocity`` in km/s, ``a_v`` in mag.
+    """
+    flux = rest_frame_flux(teff, metals)
+    if name in ("EA", "EW"):  # both stars of the pair contribute
+        teff_2 = teff * star["brightness_ratio"] ** 0.25
+        flux = flux + (star["r2"] / star["r1"]) ** 2 * rest_frame_flux(teff_2, metals)
+        radial_velocity += rng.uniform(20, 150) * np.sin(rng.uniform(0, 2 * np.pi))
+    elif name == "ROT":  # equatorial velocity of a star of radius ~ (Teff/5800)**1.5 R_sun
+        broadening = np.clip(2 * 50.6 * (teff / 5800.0) ** 1.5 / star["period"], 10, 200)
+    elif name != "CONST":  # pulsation velocity at a random phase
+        radial_velocity += rng.uniform(5, 30) * np.sin(rng.uniform(0, 2 * np.pi))
+    flux = add_emission(broaden(flux, broadening), _emission(name, teff, rng))
+    return observe_spectrum(flux, radial_velocity, a_v, snr, rng)
