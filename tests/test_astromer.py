@@ -262,3 +262,19 @@ def test_masked_rmse_matches_the_formula():
     mask = torch.tensor([[True, True, False], [True, False, False]])
     expected = np.sqrt(np.mean([(0 + 4) / 2, 1 / 1]))
     assert masked_rmse(prediction, target, mask).item() == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_reduced_precision_inference_is_close_to_float32(fitted, sinusoids, precision):
+    """The GPU autocast path, exercised on the CPU so that it cannot rot."""
+    X, _ = sinusoids
+    expected = fitted.transform(X)
+    fitted.set_params(precision=precision)
+    try:
+        reduced = fitted.transform(X)
+        assert reduced.dtype == np.float32
+        np.testing.assert_allclose(reduced, expected, atol=0.1)
+        assert not np.array_equal(reduced, expected)
+        assert np.isfinite(fitted.score(X))
+    finally:
+        fitted.set_params(precision="float32")
