@@ -16,10 +16,6 @@ Usage: ``python benchmarks/bench_speed.py [--quick]``; writes
 ``benchmarks/results/speed[_quick].json``.
 """
 
-import argparse
-import json
-import os
-import statistics
 import subprocess
 import sys
 import time
@@ -29,7 +25,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import environment_info, write_result  # noqa: E402,I001
+from _common import environment_info, median_time, parse_args, write_result  # noqa: E402
 
 from sklearn_astromer import AstromerEmbedder  # noqa: E402
 
@@ -57,24 +53,12 @@ def window_flops(length, d_model, d_ff, n_layers):
 def matmul_gflops(size=1024, repeats=20):
     """Median float32 GFLOP/s of ``torch.mm`` on square matrices (this machine's roofline)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
-    torch.mm(a, b)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        times.append(time.perf_counter() - start)
-    return 2 * size**3 / statistics.median(times) / 1e9
+    return 2 * size**3 / median_time(lambda: torch.mm(a, b), repeats=repeats) / 1e9
 
 
 def median_rate(function, n_items, repeats):
     """Median items/s of ``function()`` over ``repeats`` runs (after one warm-up run)."""
-    function()
-    durations = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        durations.append(time.perf_counter() - start)
-    return n_items / statistics.median(durations)
+    return n_items / median_time(function, repeats=repeats)
 
 
 def bench_transform(variant, lengths, n_curves, repeats, batch_size):
@@ -98,19 +82,26 @@ def bench_fit(variant, n_curves, repeats, batch_size):
 
 
 MEMORY_PROBE = """
-import resource, sys
+import sys
 import numpy as np
 sys.path.insert(0, {bench_dir!r})
 from bench_speed import make_curves
 from sklearn_astromer import AstromerEmbedder
-n_curves, chunk = {n_curves}, 10000
+n_curves = {n_curves}
 embedder = AstromerEmbedder(d_model=64, n_layers=2, n_heads=4, d_ff=128, max_epochs=0,
                             device="cpu", random_state=0).fit(make_curves(4, 50))
 curves = make_curves(n_curves, 200)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def rss_mib(field):
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field))
+    return int(line.split()[1]) / 1024
+
+before = rss_mib("VmRSS:")
+with open("/proc/self/clear_refs", "w") as clear:
+    clear.write("5")  # reset the peak (VmHWM) to the current resident size
 embedder.transform(curves)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before / 1024, after / 1024)
+print(before, rss_mib("VmHWM:"))
 """
 
 
@@ -146,26 +137,25 @@ def bench_original(n_curves):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, seconds")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv)
     quick = args.quick
     lengths = [50, 200] if quick else [50, 200, 1000]
     n_curves = 64 if quick else 512
     repeats = 1 if quick else 5
     batch_size = 256
 
+    environment = environment_info()
     roofline = matmul_gflops(repeats=5 if quick else 20)
     transform = {variant: bench_transform(variant, lengths, n_curves, repeats, batch_size)
                  for variant in ("corrected", "paper")}
-    fit = {variant: bench_fit(variant, 128 if quick else 1024, repeats, 64)
+    fit = {variant: bench_fit(variant, 64 if quick else 512, repeats, 64)
            for variant in ("corrected", "paper")}
     flops_200 = window_flops(200, 256, 128, 2)
     achieved = {variant: rates[200] * flops_200 / 1e9 for variant, rates in transform.items()}
-    memory = bench_memory([1000, 4000] if quick else [10_000, 100_000])
+    memory = bench_memory([500, 2000] if quick else [10_000, 100_000])
 
     payload = {
-        "environment": environment_info(),
+        "environment": environment,
         "params": {"model": PAPER, "n_curves": n_curves, "repeats": repeats,
                    "batch_size": batch_size, "torch_threads": torch.get_num_threads()},
         "matmul_gflops": roofline,
@@ -178,7 +168,7 @@ def main(argv=None):
         "memory_transform_200_points": {str(k): v for k, v in memory.items()},
         "original_package": bench_original(n_curves),
     }
-    path = write_result("speed", payload, quick)
+    path = write_result("speed", payload, quick, args.output_dir)
     print(f"matmul roofline: {roofline:.1f} GFLOP/s; one 200-point window: "
           f"{flops_200 / 1e6:.0f} MFLOP -> limit {roofline * 1e9 / flops_200:.0f} curves/s")
     for variant, rates in transform.items():

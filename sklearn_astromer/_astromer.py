@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _inference
 from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate
-from ._validation import check_light_curves
+from ._validation import check_light_curves, iter_light_curve_chunks
 from .nn import AstromerModel
 from .nn.encoder import VARIANTS
 from .pretrained import load_pretrained, save_model
@@ -25,6 +25,9 @@ ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_ba
 # Estimator settings saved beside the weights so that from_pretrained restores them.
 SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "batch_size")
 SCORE_MASK_SEED = 0
+# Light curves validated and embedded at a time by transform: memory stays
+# bounded however many light curves are passed.
+TRANSFORM_CHUNK_SIZE = 8192
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -360,12 +363,14 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             (``2 * d_model`` for ``pooling="mean_std"``).
         """
         args = self._inference_args()
-        light_curves = check_light_curves(X)
         module = self.net_.module_.eval()
-        with self._inference_context():
-            return _inference.pool_light_curves(
-                module.encoder, light_curves, pooling=self.pooling, **args
-            )
+        pooled = []
+        for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
+            light_curves = check_light_curves(chunk, first_index=first_index)
+            with self._inference_context():
+                pooled.append(_inference.pool_light_curves(
+                    module.encoder, light_curves, pooling=self.pooling, **args))
+        return np.concatenate(pooled)
 
     def embed_observations(self, X):
         """Per-observation embeddings (the paper's "attention vectors").

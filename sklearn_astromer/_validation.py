@@ -77,7 +77,7 @@ def _warn(message, sample_ids):
     )
 
 
-def _as_list_of_arrays(light_curves):
+def _as_list_of_arrays(light_curves, first_index=0):
     """Return a list of 2-D float arrays with 3 columns, or raise naming the sample."""
     if sparse.issparse(light_curves):
         raise TypeError(
@@ -106,7 +106,7 @@ def _as_list_of_arrays(light_curves):
             f"or a dense (n_samples, n_steps) array; got {type(light_curves).__name__}."
         )
     arrays = []
-    for index, curve in enumerate(light_curves):
+    for index, curve in enumerate(light_curves, start=first_index):
         try:
             array = np.asarray(curve, dtype=np.float64)
         except (TypeError, ValueError) as error:
@@ -135,7 +135,7 @@ def _dense_to_list(magnitudes):
     return list(values)
 
 
-def check_light_curves(light_curves, *, min_samples=1):
+def check_light_curves(light_curves, *, min_samples=1, first_index=0):
     """Validate light curves and return them as :class:`RaggedLightCurves`.
 
     Parameters
@@ -148,6 +148,9 @@ def check_light_curves(light_curves, *, min_samples=1):
         are treated as missing observations).
     min_samples : int, default=1
         Fewest light curves accepted.
+    first_index : int, default=0
+        Index of the first light curve in the caller's data, for messages
+        (when a large collection is checked chunk by chunk).
 
     Returns
     -------
@@ -167,14 +170,14 @@ def check_light_curves(light_curves, *, min_samples=1):
         averaged, errors combined as ``sqrt(sum(err**2)) / n``); the warning
         names the sample indices.
     """
-    arrays = _as_list_of_arrays(light_curves)
+    arrays = _as_list_of_arrays(light_curves, first_index)
     if len(arrays) < min_samples:
         raise ValueError(
             f"Found {len(arrays)} light curve(s) while a minimum of {min_samples} is required."
         )
     lengths = np.fromiter((len(array) for array in arrays), dtype=np.int64, count=len(arrays))
     values = np.concatenate(arrays) if lengths.sum() else np.empty((0, 3))
-    sample_ids = np.repeat(np.arange(len(arrays)), lengths)
+    sample_ids = np.repeat(np.arange(first_index, first_index + len(arrays)), lengths)
 
     finite = np.isfinite(values).all(axis=1)
     if not finite.all():
@@ -190,8 +193,8 @@ def check_light_curves(light_curves, *, min_samples=1):
 
     values, sample_ids = _merge_duplicate_times(values, sample_ids)
 
-    counts = np.bincount(sample_ids, minlength=len(arrays))
-    empty = np.flatnonzero(counts == 0)
+    counts = np.bincount(sample_ids - first_index, minlength=len(arrays))
+    empty = np.flatnonzero(counts == 0) + first_index
     if len(empty):
         raise ValueError(
             f"Light curve(s) {_format_indices(empty)} have no finite observation; "
@@ -216,3 +219,28 @@ def _merge_duplicate_times(values, sample_ids):
     merged[:, 1] = np.bincount(group, weights=values[:, 1], minlength=n_groups) / sizes
     merged[:, 2] = np.sqrt(np.bincount(group, weights=values[:, 2] ** 2, minlength=n_groups)) / sizes
     return merged, sample_ids[~same_as_previous]
+
+
+def iter_light_curve_chunks(light_curves, chunk_size):
+    """Yield ``(first_index, chunk)`` slices of a light-curve collection, in order.
+
+    Lets transforms of large collections validate and embed a bounded number
+    of light curves at a time, so memory does not grow with the collection.
+    Inputs that cannot be sliced as given (other array-likes) are converted
+    with :func:`numpy.asarray` first; sparse input is passed through whole
+    so that validation refuses it.
+    """
+    if sparse.issparse(light_curves) or not hasattr(light_curves, "__len__"):
+        yield 0, light_curves
+        return
+    if hasattr(light_curves, "iloc"):
+        slicer = light_curves.iloc
+    elif isinstance(light_curves, (list, tuple, np.ndarray)):
+        slicer = light_curves
+    else:
+        slicer = light_curves = np.asarray(light_curves)
+    if len(light_curves) == 0:
+        yield 0, light_curves
+        return
+    for start in range(0, len(light_curves), chunk_size):
+        yield start, slicer[start:start + chunk_size]

@@ -278,3 +278,20 @@ def test_reduced_precision_inference_is_close_to_float32(fitted, sinusoids, prec
         assert np.isfinite(fitted.score(X))
     finally:
         fitted.set_params(precision="float32")
+
+
+def test_transform_in_chunks_equals_one_pass_and_names_global_indices(
+        fitted, sinusoids, monkeypatch):
+    import sklearn_astromer._astromer as astromer_module
+
+    X, _ = sinusoids
+    expected = fitted.transform(X)
+    monkeypatch.setattr(astromer_module, "TRANSFORM_CHUNK_SIZE", 7)
+    np.testing.assert_allclose(fitted.transform(X), expected, atol=1e-6)
+    broken = list(X)
+    broken[23] = np.ones(4)
+    with pytest.raises(ValueError, match="Light curve 23 has shape"):
+        fitted.transform(broken)
+    broken[23] = np.column_stack([np.arange(4.0), [1, np.nan, 2, 3], np.ones(4)])
+    with pytest.warns(LightCurveRepairWarning, match=r"\[23\]"):
+        fitted.transform(broken)
