@@ -1,8 +1,9 @@
 """sklearn-astromer: light-curve embeddings (ASTROMER, AstroM3) as scikit-learn transformers."""
 
 from ._astromer import AstromerEmbedder
+from ._multimodal import MultimodalCLIPEmbedder
 from ._validation import LightCurveRepairWarning
 
 __version__ = "0.1.0"
 
-__all__ = ["AstromerEmbedder", "LightCurveRepairWarning", "__version__"]
+__all__ = ["AstromerEmbedder", "LightCurveRepairWarning", "MultimodalCLIPEmbedder", "__version__"]

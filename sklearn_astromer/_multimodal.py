@@ -1,0 +1,624 @@
+"""MultimodalCLIPEmbedder: AstroM3 (CLIP over light curves, spectra, metadata) as a transformer."""
+
+import os
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.dataset import ValidSplit
+
+from ._astromer import AstromerEmbedder, _silent, resolve_device
+from ._multimodal_data import METADATA, PHOTOMETRY, SPECTRUM, MultimodalCollate, prepare_inputs
+from ._multimodal_layout import (
+    ESTIMATOR_NAME,
+    PHOTOMETRY_KEYS,
+    fit_layout,
+    layout_to_json,
+    load_saved,
+    photometry_weights,
+    requested_modalities,
+    saved_requested,
+)
+from ._multimodal_net import (
+    ConfiguredClassifier,
+    ConfiguredCLIPModel,
+    MultimodalClassifierNet,
+    MultimodalCLIPNet,
+    embed_modalities,
+    fuse,
+    remap_logit_scales,
+)
+from ._net import LightCurveIndexDataset
+from .nn import ContrastiveLoss
+from .pretrained import save_model
+
+# Settings saved beside the weights so that from_pretrained restores them.
+SAVED_PARAMS = ("dropout", "batch_size", "output")
+GRADIENT_CLIP = 45.0  # AstroM3's gradient-norm clip
+# CLIP's initial temperature 1/0.07. AstroM3 starts at the clamp (100), where the
+# scales get no gradient until weight decay pulls them below it.
+INIT_SCALE = 1 / 0.07
+
+
+def _release_training_data(net):
+    """Drop the catalogue held by the loaders, so pickles stay small."""
+    for name in ("iterator_train__collate_fn", "iterator_valid__collate_fn"):
+        collate = getattr(net, name, None)
+        if isinstance(collate, MultimodalCollate):
+            collate.data = None
+
+
+def _has_classifier(estimator):
+    return estimator.fine_tune == "supervised"
+
+
+class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Embed objects seen in several modalities into one space, trained with CLIP (AstroM3).
+
+    Each modality has its own encoder ("tower") and a linear projection to a
+    shared ``embed_dim`` space, L2-normalised: an ASTROMER encoder per
+    light-curve column (mean over observations), a 1-D CNN for spectra and
+    an MLP for metadata. ``fit`` trains them self-supervised with the
+    symmetric CLIP loss summed over every pair of modalities, so that the
+    embeddings of one object agree across modalities; an object lacking a
+    modality is left out of that modality's pairs. ``transform`` averages
+    the available modality embeddings of each object.
+
+    Parameters
+    ----------
+    light_curve_column : str, list of str or None, default="light_curve"
+        Column(s) of light curves: cells are ``(L, 2|3)`` arrays (time in
+        days, magnitude[, error]) or None. Several columns (e.g. two bands)
+        get one tower each.
+    spectrum_column : str or None, default="spectrum"
+        Column of spectra: 1-D flux on the grid ``wavelengths``, or
+        ``(n_points, 2|3)`` arrays (wavelength in Angstrom, flux[, error])
+        resampled onto it by linear interpolation; None cells are missing.
+        None disables spectra.
+    metadata_columns : list of str or None, default=None
+        Numeric columns of metadata; None takes every numeric column that is
+        not a light-curve or spectrum column, ``[]`` disables metadata. A
+        row whose metadata are all NaN lacks the modality; single NaN values
+        are replaced by the training mean.
+    embed_dim : int, default=512
+        Size of the shared embedding space (AstroM3: 512).
+    d_model, n_layers, n_heads, d_ff : int, default=256, 2, 4, 128
+        Photometry encoder (ASTROMER's sizes, so its published weights fit).
+    max_obs : int, default=200
+        Observations per light-curve window: a random crop in training,
+        consecutive windows at inference, pooled over all observations.
+    spectrum_channels : tuple of int, default=(64, 64, 32, 32)
+        Channels of the spectrum CNN's convolutions (AstroM3's); the last
+        feature maps are flattened, so their size follows the grid.
+    metadata_hidden : int, default=512
+        Width of the metadata MLP (AstroM3: 512).
+    dropout : float, default=0.1
+        Dropout in every tower.
+    wavelengths : array-like or None, default=None
+        Wavelength grid (Angstrom) of the spectra. None: AstroM3's grid,
+        3850-8998 Angstrom in steps of 2 (2575 points), unless the first
+        training spectrum is 1-D flux of another length, whose sample index
+        then serves as the grid.
+    output : {"fused", "concat"}, default="fused"
+        What ``transform`` returns: the mean of the available normalised
+        modality embeddings (``embed_dim`` features), or every modality's
+        embedding side by side (``n_modalities * embed_dim``, NaN where an
+        object lacks the modality). :meth:`transform_modalities` gives them
+        as a dict.
+    photometry_init : AstromerEmbedder, str, path-like or None, default=None
+        Start the light-curve tower(s) from these ASTROMER weights: a fitted
+        :class:`AstromerEmbedder` (or an unfitted one with ``pretrained``
+        set), or whatever ``AstromerEmbedder(pretrained=...)`` accepts
+        (``"macho"``, ``"atlas"``, a zip, a folder, a ``save_pretrained``
+        directory). ``d_model``, ``n_layers``, ``n_heads``, ``d_ff`` and
+        ``max_obs`` (and the encoder variant) then come from the weights.
+    pretrained : str, path-like or None, default=None
+        A directory written by :meth:`save_pretrained`: architecture, fitted
+        preprocessing and weights come from it and ``fit`` fine-tunes. The
+        modalities enabled here must be among the saved ones (a subset is
+        fine: e.g. ``spectrum_column=None, metadata_columns=[]`` keeps the
+        light-curve tower alone, for single-modality fine-tuning).
+    fine_tune : {"none", "supervised"}, default="none"
+        ``"supervised"``: after the CLIP epochs, ``fit(X, y)`` trains a
+        linear classifier on the fused embedding together with every tower
+        (cross-entropy, nothing frozen), as AstroM3 fine-tunes; then
+        :meth:`predict` and :meth:`predict_proba` are available and
+        ``transform`` gives the fine-tuned embeddings. With ``max_epochs=0``
+        this trains from scratch (or from ``pretrained``).
+    fine_tune_epochs : int, default=20
+        Epochs of supervised fine-tuning.
+    fine_tune_lr : float or None, default=None
+        Learning rate of fine-tuning (None: ``lr``).
+    max_epochs : int, default=20
+        CLIP training epochs; 0 trains nothing (the towers keep their
+        initial, ``photometry_init`` or ``pretrained`` weights). CLIP needs
+        two modalities or more.
+    batch_size : int, default=256
+        Objects per batch; every batch is one CLIP problem, so larger
+        batches give harder negatives (AstroM3: 512, last batch dropped).
+    lr : float, default=1e-3
+        Adam learning rate. AstroM3 uses 3.9e-3 with a 10-epoch warm-up and
+        batches of 512 on 17,000 objects; 1e-3 trains small catalogues
+        without warm-up.
+    weight_decay : float, default=4.7e-3
+        Adam's L2 penalty (AstroM3's value).
+    validation_fraction : float or None, default=0.2
+        Share of objects held out for early stopping and the learning-rate
+        schedule (reduce on plateau); None or 0 trains on all.
+    patience : int, default=6
+        Epochs without improvement of the validation loss before stopping
+        (AstroM3's); the best weights are restored. The learning rate is
+        halved after ``max(1, patience // 2)`` such epochs.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra callbacks for the CLIP net.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, windows, dropout and shuffling.
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    modalities_ : tuple of str
+        Modality names: the light-curve columns, the spectrum column and
+        ``"metadata"``, in that order.
+    config_ : dict
+        Architecture actually used (JSON-able).
+    layout_ : dict
+        Modalities, their kinds and columns, and the fitted preprocessing
+        (the attributes below), as saved by :meth:`save_pretrained`.
+    wavelengths_ : ndarray or None
+        Grid the spectra are resampled onto (Angstrom).
+    metadata_columns_ : list of str
+    metadata_mean_, metadata_scale_ : ndarray of shape (n_metadata,)
+        Standardisation learned from the training rows (NaN ignored).
+    net_ : MultimodalCLIPNet
+        ``net_.module_`` is the :class:`~sklearn_astromer.nn.MultimodalCLIPModel`,
+        ``net_.criterion_`` the :class:`~sklearn_astromer.nn.ContrastiveLoss`.
+    classifier_net_ : MultimodalClassifierNet
+        With ``fine_tune="supervised"``: the fine-tuning net (its towers are
+        copied back into ``net_``).
+    classes_ : ndarray
+        With ``fine_tune="supervised"``.
+    device_ : str
+
+    See Also
+    --------
+    AstromerEmbedder : Light curves alone, masked-magnitude pre-training.
+    sklearn_astromer.similarity : Nearest neighbours and outlier scores.
+
+    References
+    ----------
+    .. [1] Rizhko, M. & Bloom, J. S. (2024). "AstroM3: A self-supervised
+       multimodal model for astronomy". arXiv:2411.08842.
+
+    Examples
+    --------
+    >>> from sklearn_astromer import MultimodalCLIPEmbedder
+    >>> from sklearn_astromer.datasets import make_multimodal
+    >>> X, y = make_multimodal(n_per_class=4, random_state=0)
+    >>> embedder = MultimodalCLIPEmbedder(
+    ...     embed_dim=8, d_model=8, n_layers=1, n_heads=2, d_ff=8,
+    ...     spectrum_channels=(4, 4, 4, 4), metadata_hidden=8, max_epochs=1,
+    ...     random_state=0).fit(X)
+    >>> embedder.modalities_
+    ('light_curve', 'spectrum', 'metadata')
+    >>> embedder.transform(X).shape
+    (40, 8)
+    """
+
+    _parameter_constraints = {
+        "light_curve_column": [str, list, tuple, None],
+        "spectrum_column": [str, None],
+        "metadata_columns": [list, tuple, None],
+        "embed_dim": [Interval(Integral, 1, None, closed="left")],
+        "d_model": [Interval(Integral, 1, None, closed="left")],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "d_ff": [Interval(Integral, 1, None, closed="left")],
+        "max_obs": [Interval(Integral, 1, None, closed="left")],
+        "spectrum_channels": [list, tuple],
+        "metadata_hidden": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "wavelengths": ["array-like", None],
+        "output": [StrOptions({"fused", "concat"})],
+        "photometry_init": [AstromerEmbedder, str, os.PathLike, None],
+        "pretrained": [str, os.PathLike, None],
+        "fine_tune": [StrOptions({"none", "supervised"})],
+        "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
+        "fine_tune_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "callbacks": [list, None],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        light_curve_column="light_curve",
+        spectrum_column="spectrum",
+        metadata_columns=None,
+        *,
+        embed_dim=512,
+        d_model=256,
+        n_layers=2,
+        n_heads=4,
+        d_ff=128,
+        max_obs=200,
+        spectrum_channels=(64, 64, 32, 32),
+        metadata_hidden=512,
+        dropout=0.1,
+        wavelengths=None,
+        output="fused",
+        photometry_init=None,
+        pretrained=None,
+        fine_tune="none",
+        fine_tune_epochs=20,
+        fine_tune_lr=None,
+        max_epochs=20,
+        batch_size=256,
+        lr=1e-3,
+        weight_decay=4.7e-3,
+        validation_fraction=0.2,
+        patience=6,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.light_curve_column = light_curve_column
+        self.spectrum_column = spectrum_column
+        self.metadata_columns = metadata_columns
+        self.embed_dim = embed_dim
+        self.d_model = d_model
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.d_ff = d_ff
+        self.max_obs = max_obs
+        self.spectrum_channels = spectrum_channels
+        self.metadata_hidden = metadata_hidden
+        self.dropout = dropout
+        self.wavelengths = wavelengths
+        self.output = output
+        self.photometry_init = photometry_init
+        self.pretrained = pretrained
+        self.fine_tune = fine_tune
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_lr = fine_tune_lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Train the towers with the CLIP loss (then fine-tune them on ``y`` if asked).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_columns), or light curves
+            One row per object (see the column parameters). A list or dense
+            array of light curves is a catalogue of that one modality
+            (enough for ``max_epochs=0`` or supervised training only).
+        y : array-like of shape (n_samples,) or None
+            Class labels, used only with ``fine_tune="supervised"`` (required then).
+
+        Returns
+        -------
+        self : MultimodalCLIPEmbedder
+        """
+        self._validate_params()
+        if self.fine_tune == "supervised" and y is None:
+            raise ValueError('fine_tune="supervised" needs the labels y in fit.')
+        if self.pretrained is not None and self.photometry_init is not None:
+            raise ValueError("Give pretrained or photometry_init, not both.")
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        saved = None if self.pretrained is None else load_saved(self.pretrained)
+        requested = requested_modalities(X, self.light_curve_column, self.spectrum_column,
+                                         self.metadata_columns, saved and saved[0])
+        self._set_layout(fit_layout(X, requested, saved and saved[0], self.wavelengths))
+        data = prepare_inputs(X, self.layout_)
+        empty = [name for name, has in zip(self.modalities_, data.present.any(axis=0)) if not has]
+        if empty:
+            raise ValueError(f"Modalities {empty} are missing in every training row; disable "
+                             "them (light_curve_column / spectrum_column=None, "
+                             "metadata_columns=[]).")
+        if self.max_epochs > 0 and len(self.modalities_) < 2:
+            raise ValueError(
+                f"CLIP training contrasts two modalities or more; X gives only "
+                f"{list(self.modalities_)}. Add a spectrum or metadata column, or set "
+                'max_epochs=0 (e.g. with fine_tune="supervised").'
+            )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self._initialize_net(saved, data if self.max_epochs > 0 else None, seed)
+            if self.max_epochs > 0:
+                self.net_.partial_fit(LightCurveIndexDataset(len(data)), None)
+                _release_training_data(self.net_)
+            if self.fine_tune == "supervised":
+                self._fine_tune(data, y, saved, seed + 2)
+        self.net_.module_.eval()
+        return self
+
+    def _set_layout(self, layout):
+        self.layout_ = layout
+        self.modalities_ = tuple(layout["modalities"])
+        self.wavelengths_ = layout["wavelengths"]
+        self.metadata_columns_ = layout["metadata_columns"]
+        self.metadata_mean_ = layout["metadata_mean"]
+        self.metadata_scale_ = layout["metadata_scale"]
+
+    def _architecture(self, saved):
+        if saved is not None:
+            keys = (*PHOTOMETRY_KEYS, "embed_dim", "spectrum_channels", "metadata_hidden")
+            architecture = {key: saved[0][key] for key in keys}
+        else:
+            architecture = {
+                "d_model": self.d_model, "n_layers": self.n_layers, "n_heads": self.n_heads,
+                "d_ff": self.d_ff, "variant": "corrected", "pe_base": 10000.0,
+                "max_obs": self.max_obs, "embed_dim": self.embed_dim,
+                "spectrum_channels": [int(c) for c in self.spectrum_channels],
+                "metadata_hidden": self.metadata_hidden,
+            }
+            init_architecture, _ = photometry_weights(self.photometry_init)
+            architecture.update(init_architecture or {})
+        return {
+            **architecture, "modalities": list(self.modalities_),
+            "kinds": list(self.layout_["kinds"]),
+            "n_wavelengths": 0 if self.wavelengths_ is None else len(self.wavelengths_),
+            "n_metadata": len(self.metadata_columns_), "dropout": self.dropout,
+        }
+
+    def _initialize_net(self, saved, data, seed):
+        """Build ``net_`` (with training loaders when ``data`` is given) and load weights."""
+        self.config_ = self._architecture(saved)
+        self.device_ = resolve_device(self.device)
+        n_modalities = len(self.modalities_)
+        self.net_ = MultimodalCLIPNet(
+            ConfiguredCLIPModel, module__architecture=self.config_,
+            criterion=ContrastiveLoss, criterion__n_modalities=max(n_modalities, 2),
+            criterion__init_scale=INIT_SCALE, optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay, lr=self.lr, max_epochs=self.max_epochs,
+            batch_size=self.batch_size, iterator_train__shuffle=True, device=self.device_,
+            verbose=self.verbose,
+            **self._training_params(data, seed, self.callbacks, "clip"),
+        )
+        self.net_.initialize()
+        if saved is not None:
+            self._load_clip_weights(saved)
+        else:
+            _, encoder = photometry_weights(self.photometry_init)
+            for name, kind in zip(self.modalities_, self.layout_["kinds"]):
+                if encoder is not None and kind == PHOTOMETRY:
+                    self.net_.module_.towers[name].encoder.load_state_dict(encoder, strict=True)
+        n_out = self.config_["embed_dim"] * (n_modalities if self.output == "concat" else 1)
+        self._n_features_out = n_out
+
+    def _load_clip_weights(self, saved):
+        config, state_dict = saved
+        prefixes = tuple(f"model.{part}.{name}." for name in self.modalities_
+                         for part in ("towers", "projections"))
+        model = {key[len("model."):]: value for key, value in state_dict.items()
+                 if key.startswith(prefixes)}
+        self.net_.module_.load_state_dict(model, strict=True)
+        if len(self.modalities_) >= 2:
+            scales = remap_logit_scales(config["modalities"], self.modalities_,
+                                        state_dict["loss.logit_scales"])
+            with torch.no_grad():
+                self.net_.criterion_.logit_scales.copy_(scales)
+
+    def _training_params(self, data, seed, extra_callbacks, stage, labels=None):
+        """Loaders, validation split, early stopping, LR schedule and gradient clipping."""
+        if data is None:
+            return {"train_split": None, "callbacks": list(extra_callbacks or [])}
+        n_samples = len(data)
+        n_valid = int(n_samples * (self.validation_fraction or 0))
+        collate = dict(data=data, max_obs=self.config_["max_obs"], labels=labels,
+                       pad_to_max_obs=self.config_["variant"] == "paper")
+        n_train = n_samples - n_valid if n_valid >= 2 else n_samples
+        params = {
+            "iterator_train__collate_fn": MultimodalCollate(**collate, seed=seed),
+            "iterator_train__drop_last": n_train > self.batch_size,
+            "train_split": None,
+        }
+        monitor = "train_loss"
+        callbacks = [(f"{stage}_clip", GradientNormClipping(GRADIENT_CLIP))]
+        if n_valid >= 2 and n_samples - n_valid >= 2:
+            params["train_split"] = ValidSplit(n_valid / n_samples, random_state=seed)
+            params["iterator_valid__collate_fn"] = MultimodalCollate(**collate, seed=seed + 1,
+                                                                     fixed=True)
+            monitor = "valid_loss"
+            callbacks.append((f"{stage}_early_stopping", EarlyStopping(
+                patience=self.patience, load_best=True, sink=print if self.verbose else _silent)))
+        elif self.validation_fraction:
+            warnings.warn(f"{n_samples} objects are too few for validation_fraction="
+                          f"{self.validation_fraction}; training on all without early stopping.",
+                          UserWarning)
+        callbacks.append((f"{stage}_lr", LRScheduler(
+            torch.optim.lr_scheduler.ReduceLROnPlateau, monitor=monitor, factor=0.5,
+            patience=max(1, self.patience // 2))))
+        params["callbacks"] = callbacks + list(extra_callbacks or [])
+        return params
+
+    def _fine_tune(self, data, y, saved, seed):
+        """Train a linear head on the fused embedding and every tower (cross-entropy)."""
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(data):
+            raise ValueError(f"y has {len(y)} labels for {len(data)} objects.")
+        self.classes_, labels = np.unique(y, return_inverse=True)
+        train = self.fine_tune_epochs > 0
+        net = self._classifier_net(saved, data if train else None, labels.astype(np.int64), seed)
+        if train:
+            net.partial_fit(LightCurveIndexDataset(len(data)), None)
+            _release_training_data(net)
+            self.net_.module_.load_state_dict(net.module_.model.state_dict())
+        self.classifier_net_ = net
+        net.module_.eval()
+
+    def _classifier_net(self, saved, data=None, labels=None, seed=0):
+        """The fine-tuning net: the current towers, and the saved head when the classes match."""
+        net = MultimodalClassifierNet(
+            ConfiguredClassifier, module__architecture=self.config_,
+            module__n_classes=len(self.classes_), criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.Adam, optimizer__weight_decay=self.weight_decay,
+            lr=self.fine_tune_lr or self.lr, max_epochs=self.fine_tune_epochs,
+            batch_size=self.batch_size, iterator_train__shuffle=True, device=self.device_,
+            verbose=self.verbose,
+            **self._training_params(data, seed, None, "fine_tune", labels),
+        )
+        net.initialize()
+        net.module_.model.load_state_dict(self.net_.module_.state_dict())
+        saved_classes = None if saved is None else saved[0].get("classes")
+        if saved_classes is not None and np.array_equal(np.asarray(saved_classes), self.classes_):
+            net.module_.head.load_state_dict({key[len("head."):]: value for key, value
+                                              in saved[1].items() if key.startswith("head.")})
+        return net
+
+    # ------------------------------------------------------------ inference
+    def transform_modalities(self, X):
+        """Every modality's normalised embedding.
+
+        Parameters
+        ----------
+        X : DataFrame or light curves
+
+        Returns
+        -------
+        dict of str to float32 ndarray of shape (n_samples, embed_dim)
+            One entry per modality in ``modalities_``; unit vectors, NaN rows
+            where the object lacks the modality.
+        """
+        check_is_fitted(self, "net_")
+        data = prepare_inputs(X, self.layout_)
+        with torch.inference_mode():
+            return embed_modalities(
+                self.net_.module_.eval(), data, max_obs=self.config_["max_obs"],
+                batch_size=self.batch_size, pad_to_max_obs=self.config_["variant"] == "paper",
+                device=self.net_.device,
+            )
+
+    def transform(self, X):
+        """Embed each object.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), float32
+            ``output="fused"``: the mean of the available modality embeddings
+            (``embed_dim`` features, finite). ``output="concat"``: the
+            modalities side by side, in the order of ``modalities_``, NaN
+            where an object lacks one.
+        """
+        embeddings = self.transform_modalities(X)
+        if self.output == "concat":
+            return np.concatenate(list(embeddings.values()), axis=1)
+        return fuse(embeddings)
+
+    def get_feature_names_out(self, input_features=None):
+        """``multimodalclipembedder0, ...``; with ``output="concat"``, ``..._<modality>0, ...``."""
+        check_is_fitted(self, "_n_features_out")
+        if self.output != "concat":
+            return super().get_feature_names_out(input_features)
+        prefix = type(self).__name__.lower()
+        dim = self.config_["embed_dim"]
+        return np.asarray([f"{prefix}_{name}{i}" for name in self.modalities_
+                           for i in range(dim)], dtype=object)
+
+    @available_if(_has_classifier)
+    def predict_proba(self, X):
+        """Class probabilities of the fine-tuned head, ``(n_samples, n_classes)`` float32."""
+        check_is_fitted(self, "classifier_net_")
+        fused = torch.tensor(fuse(self.transform_modalities(X)), device=self.net_.device)
+        with torch.inference_mode():
+            logits = self.classifier_net_.module_.head(fused)
+        return torch.softmax(logits.float(), dim=1).cpu().numpy()
+
+    @available_if(_has_classifier)
+    def predict(self, X):
+        """Class labels of the fine-tuned head."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    # ---------------------------------------------------------- persistence
+    def save_pretrained(self, directory):
+        """Save as ``config.json`` (architecture and fitted preprocessing) + ``model.safetensors``.
+
+        The directory loads with :meth:`from_pretrained`, or as
+        ``MultimodalCLIPEmbedder(pretrained=directory)`` to fine-tune, on any
+        device and without unpickling code.
+        """
+        check_is_fitted(self, "net_")
+        config = {**self.config_, **layout_to_json(self.layout_), "estimator": ESTIMATOR_NAME,
+                  **{key: getattr(self, key) for key in SAVED_PARAMS}}
+        state = {f"model.{k}": v for k, v in self.net_.module_.state_dict().items()}
+        state.update({f"loss.{k}": v for k, v in self.net_.criterion_.state_dict().items()})
+        if hasattr(self, "classifier_net_"):
+            config["classes"] = self.classes_.tolist()
+            head = self.classifier_net_.module_.head.state_dict()
+            state.update({f"head.{k}": v for k, v in head.items()})
+        save_model(directory, config, state)
+
+    @classmethod
+    def from_pretrained(cls, source, **params):
+        """A ready-to-use embedder with the weights and preprocessing saved in ``source``.
+
+        Parameters
+        ----------
+        source : str or path-like
+            A directory written by :meth:`save_pretrained`.
+        **params
+            Other constructor parameters (``device``, ``output``, ...). The
+            saved column names and settings are restored unless given here.
+
+        Returns
+        -------
+        MultimodalCLIPEmbedder
+            Fitted (with ``predict`` when the saved model was fine-tuned).
+        """
+        config, state_dict = load_saved(source)
+        columns = dict(zip(config["kinds"], config["columns"]))
+        restored = {
+            "light_curve_column": [column for column, kind in zip(config["columns"],
+                                                                  config["kinds"])
+                                   if kind == PHOTOMETRY] or None,
+            "spectrum_column": columns.get(SPECTRUM),
+            "metadata_columns": columns.get(METADATA, []),
+            **{key: config[key] for key in SAVED_PARAMS},
+        }
+        if config.get("classes") is not None:
+            restored.update(fine_tune="supervised", fine_tune_epochs=0)
+        estimator = cls(pretrained=source, max_epochs=0, **{**restored, **params})
+        saved = (config, state_dict)
+        estimator._set_layout(fit_layout(None, saved_requested(config), config))
+        with torch.random.fork_rng(devices=[]):
+            estimator._initialize_net(saved, None, seed=0)
+            if estimator.fine_tune == "supervised":
+                estimator.classes_ = np.asarray(config["classes"])
+                estimator.classifier_net_ = estimator._classifier_net(saved)
+                estimator.classifier_net_.module_.eval()
+        estimator.net_.module_.eval()
+        return estimator
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.two_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = self.random_state is None
+        return tags

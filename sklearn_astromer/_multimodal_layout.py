@@ -1,0 +1,159 @@
+"""Which modalities a multimodal model has, and where their starting weights come from.
+
+A *layout* is the JSON-able description of a fitted model's inputs: the
+modality names (the order of ``present``'s columns), their kinds, the column
+each one reads, the wavelength grid and the metadata standardisation. It is
+learned from the training frame, or read from a model saved by
+``MultimodalCLIPEmbedder.save_pretrained``.
+"""
+
+import numpy as np
+
+from ._multimodal_data import (
+    METADATA,
+    METADATA_MODALITY,
+    PHOTOMETRY,
+    SPECTRUM,
+    column_cells,
+    default_metadata_columns,
+    fit_standardiser,
+    infer_wavelength_grid,
+    is_frame,
+    metadata_values,
+)
+from ._multimodal_net import PHOTOMETRY_KEYS
+from .pretrained import load_model, load_pretrained
+
+ESTIMATOR_NAME = "MultimodalCLIPEmbedder"
+
+
+def as_column_list(columns):
+    """``None`` -> ``[]``, ``"a"`` -> ``["a"]``, a sequence -> a list."""
+    if columns is None:
+        return []
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
+def load_saved(source):
+    """``(config, state_dict)`` of a directory written by ``save_pretrained``."""
+    config, state_dict = load_model(source)
+    if config.get("estimator") != ESTIMATOR_NAME:
+        raise ValueError(f"{source} was not saved by {ESTIMATOR_NAME}.save_pretrained.")
+    return config, state_dict
+
+
+def _requested_metadata(X, metadata_columns, excluded, saved_config):
+    if saved_config is None:
+        columns = (default_metadata_columns(X, excluded) if metadata_columns is None
+                   else list(metadata_columns))
+        return [(METADATA_MODALITY, METADATA, columns)] if columns else []
+    saved_columns = saved_config.get("metadata_columns") or []
+    if metadata_columns is None:
+        return [(METADATA_MODALITY, METADATA, saved_columns)] if saved_columns else []
+    if list(metadata_columns) != saved_columns:
+        raise ValueError(f"metadata_columns {list(metadata_columns)} differ from the "
+                         f"pretrained model's {saved_columns}.")
+    return [(METADATA_MODALITY, METADATA, saved_columns)]
+
+
+def requested_modalities(X, light_curve_column, spectrum_column, metadata_columns,
+                         saved_config=None):
+    """``(name, kind, column)`` of every modality the column parameters enable.
+
+    A non-DataFrame ``X`` (light curves alone) gives the first light-curve
+    modality only. With ``saved_config``, each modality must exist in the
+    saved model, and the metadata columns are the saved ones.
+    """
+    light_curve_columns = as_column_list(light_curve_column)
+    if not is_frame(X):
+        if not light_curve_columns:
+            raise ValueError("X is not a DataFrame and light_curve_column is None.")
+        requested = [(light_curve_columns[0], PHOTOMETRY, light_curve_columns[0])]
+    else:
+        requested = [(column, PHOTOMETRY, column) for column in light_curve_columns]
+        if spectrum_column is not None:
+            requested.append((spectrum_column, SPECTRUM, spectrum_column))
+        if metadata_columns is None or len(metadata_columns):
+            requested += _requested_metadata(X, metadata_columns,
+                                             light_curve_columns + [spectrum_column],
+                                             saved_config)
+    names = [name for name, _, _ in requested]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Modality names must differ, got {names}.")
+    if not requested:
+        raise ValueError("Every modality is disabled: enable at least one column.")
+    if saved_config is not None:
+        known = dict(zip(saved_config["modalities"], saved_config["kinds"]))
+        for name, kind, _ in requested:
+            if known.get(name) != kind:
+                raise ValueError(f"The pretrained model has no {kind} modality {name!r} "
+                                 f"(it has {saved_config['modalities']}).")
+    return requested
+
+
+def fit_layout(X, requested, saved_config=None, wavelengths=None):
+    """The layout of ``requested`` modalities: statistics from ``saved_config`` or ``X``.
+
+    Returns
+    -------
+    dict
+        ``modalities``, ``kinds``, ``columns`` (lists), ``wavelengths``
+        (float64 ndarray or None), ``metadata_columns`` (list),
+        ``metadata_mean`` and ``metadata_scale`` (float64 ndarrays).
+    """
+    spectra = [column for _, kind, column in requested if kind == SPECTRUM]
+    metadata = [column for _, kind, column in requested if kind == METADATA]
+    layout = {
+        "modalities": [name for name, _, _ in requested],
+        "kinds": [kind for _, kind, _ in requested],
+        "columns": [column for _, _, column in requested],
+        "metadata_columns": metadata[0] if metadata else [],
+        "wavelengths": None, "metadata_mean": np.empty(0), "metadata_scale": np.empty(0),
+    }
+    if saved_config is not None:
+        if spectra:
+            layout["wavelengths"] = np.asarray(saved_config["wavelengths"], dtype=np.float64)
+        if metadata:
+            layout["metadata_mean"] = np.asarray(saved_config["metadata_mean"])
+            layout["metadata_scale"] = np.asarray(saved_config["metadata_scale"])
+        return layout
+    if spectra:
+        layout["wavelengths"] = infer_wavelength_grid(column_cells(X, spectra[0]), spectra[0],
+                                                      wavelengths)
+    if metadata:
+        values = metadata_values(X, metadata[0])
+        layout["metadata_mean"], layout["metadata_scale"] = fit_standardiser(values, metadata[0])
+    return layout
+
+
+def layout_to_json(layout):
+    """The layout with its arrays as lists (for ``config.json``)."""
+    return {key: value.tolist() if isinstance(value, np.ndarray) else value
+            for key, value in layout.items()}
+
+
+def saved_requested(config):
+    """The saved model's own modalities as ``(name, kind, column)``."""
+    return list(zip(config["modalities"], config["kinds"], config["columns"]))
+
+
+def photometry_weights(init):
+    """``(architecture, encoder state_dict)`` for ``photometry_init``, or ``(None, None)``.
+
+    ``init`` is a fitted ``AstromerEmbedder``, an unfitted one with
+    ``pretrained`` set, or anything ``load_pretrained`` accepts.
+    """
+    if init is None:
+        return None, None
+    if hasattr(init, "net_"):
+        config, state_dict = init.config_, init.net_.module_.state_dict()
+    elif hasattr(init, "get_params"):
+        if getattr(init, "pretrained", None) is None:
+            raise ValueError("photometry_init is an unfitted AstromerEmbedder without "
+                             "pretrained weights: fit it first.")
+        config, state_dict = load_pretrained(init.pretrained)
+    else:
+        config, state_dict = load_pretrained(init)
+    encoder = {key[len("encoder."):]: value for key, value in state_dict.items()
+               if key.startswith("encoder.")}
+    return {key: config[key] for key in PHOTOMETRY_KEYS}, encoder
