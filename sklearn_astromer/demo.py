@@ -21,7 +21,7 @@ def _stage(message, start):
 
 
 def run_demo(*, survey="ogle", n_pretrain_per_class=100, n_labelled_per_class=40,
-             max_epochs=15, d_model=64, random_state=0, verbose=1):
+             max_epochs=15, d_model=64, random_state=0, verbose=1, figures_dir=None):
     """Pre-train, embed and classify simulated light curves; print a report.
 
     An ASTROMER encoder is pre-trained (self-supervised) on an unlabelled
@@ -45,11 +45,16 @@ def run_demo(*, survey="ogle", n_pretrain_per_class=100, n_labelled_per_class=40
     random_state : int, default=0
     verbose : int, default=1
         1 prints the stages and the per-epoch training log.
+    figures_dir : path-like or None, default=None
+        Also save PNG figures there (training curves, a masked
+        reconstruction, an attention map, the embedding map); needs
+        matplotlib.
 
     Returns
     -------
     dict
-        ``{"astromer_macro_f1": float, "features_macro_f1": float, ...}``.
+        ``{"astromer_macro_f1": float, "features_macro_f1": float, ...}``
+        (and ``"figures"``, the saved paths, with ``figures_dir``).
     """
     start = time.perf_counter()
     say = (lambda message: _stage(message, start)) if verbose else (lambda message: None)
@@ -94,4 +99,33 @@ def run_demo(*, survey="ogle", n_pretrain_per_class=100, n_labelled_per_class=40
         print(f"{'hand-crafted features + random forest':<40}"
               f"{results['features_macro_f1']:>10.3f}")
         print(f"(chance: {1 / len(np.unique(y)):.3f}; {results['seconds']:.0f} s in all)")
+    if figures_dir is not None:
+        results["figures"] = _save_figures(embedder, X_test, y_test, figures_dir, random_state)
+        say(f"Figures: {', '.join(str(path) for path in results['figures'])}")
     return results
+
+
+def _save_figures(embedder, light_curves, labels, figures_dir, random_state):
+    """Save the demo's figures as PNG files in ``figures_dir``; return their paths."""
+    from pathlib import Path
+
+    from . import plotting
+
+    plt = plotting._pyplot()
+    figures_dir = Path(figures_dir)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    example = light_curves[0]
+    figures = {
+        "training_history.png": plotting.plot_training_history(embedder),
+        "reconstruction.png": plotting.plot_reconstruction(embedder, example,
+                                                           random_state=random_state),
+        "attention.png": plotting.plot_attention(embedder, example),
+        "embedding_map.png": plotting.plot_embedding_map(embedder.transform(light_curves),
+                                                         labels),
+    }
+    paths = []
+    for name, figure in figures.items():
+        figure.savefig(figures_dir / name, dpi=120, bbox_inches="tight")
+        plt.close(figure)
+        paths.append(figures_dir / name)
+    return paths

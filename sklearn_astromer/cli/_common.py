@@ -1,0 +1,84 @@
+"""Options and checks shared by the commands."""
+
+import argparse
+import re
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import LightCurveRepairWarning
+
+# "light curve(s) [0, 3 and 5 more]" / "Light curve(s) [2]" in the estimators' messages.
+_POSITIONS = re.compile(r"[Ll]ight curve(?:\(s\))? \[([0-9, ]+?)(?: and (\d+) more)?\]")
+
+
+def add_runtime_arguments(parser):
+    """``--batch-size`` and ``--device``, shared with ``pretrain``."""
+    parser.add_argument("--batch-size", type=positive_int,
+                        help="windows per batch (default: the model's; 256 for new models)")
+    parser.add_argument("--device", default="auto",
+                        help="'auto' (a GPU when visible), 'cpu', 'cuda', 'cuda:1', ...")
+
+
+def check_model_source(source):
+    """Fail with a plain message when ``source`` is neither a published name nor a path."""
+    if str(source).lower() not in ("macho", "atlas") and not Path(source).exists():
+        raise FileNotFoundError(f"--model {source}: no such file or directory (expected "
+                                "'macho', 'atlas', a published zip or folder, or a directory "
+                                "written by save_pretrained).")
+
+
+def check_device(device):
+    """Fail early, with a clear message, when a CUDA device is asked for but absent."""
+    import torch
+
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {device}: no CUDA GPU is visible to PyTorch.")
+
+
+def positive_int(text):
+    """argparse type: an int of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def plain(value):
+    """A numpy scalar as the Python value (for messages and output tables)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def name_objects(message, ids):
+    """Replace "light curve(s) [0, 3]" (positions) in ``message`` by the object ids."""
+    def replace(match):
+        positions = [int(text) for text in match.group(1).split(",") if text.strip()]
+        named = ", ".join(repr(plain(ids[position])) for position in positions
+                          if position < len(ids))
+        more = f" and {match.group(2)} more" if match.group(2) else ""
+        return f"object(s) [{named}{more}]"
+
+    return _POSITIONS.sub(replace, message)
+
+
+@contextmanager
+def objects_named(ids, source):
+    """Let the estimators' warnings and errors name object ids and ``source``, not positions.
+
+    ``ids[i]`` is the object of light curve ``i`` in the block's call.
+    """
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LightCurveRepairWarning)
+            yield
+    except ValueError as exc:
+        raise ValueError(f"{source}: {name_objects(str(exc), ids)}") from None
+    finally:  # outside the recording context, so that the warnings reach the user
+        for warning in caught:
+            message = str(warning.message)
+            if issubclass(warning.category, LightCurveRepairWarning):
+                message = f"{source}: {name_objects(message, ids)}"
+            warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)

@@ -1,0 +1,34 @@
+"""``sklearn-astromer demo``: the README's main job (see :mod:`sklearn_astromer.demo`)."""
+
+from pathlib import Path
+
+
+def add_parser(commands):
+    """Register ``demo`` on the sub-parsers ``commands``."""
+    parser = commands.add_parser(
+        "demo", help="pre-train a small ASTROMER on simulated light curves, embed, classify",
+        description="Pre-train a small ASTROMER on simulated light curves, embed a labelled "
+                    "set, train a random forest and print macro F1 next to a hand-crafted-"
+                    "features baseline.")
+    parser.add_argument("--survey", default="ogle",
+                        choices=["ogle", "macho", "asassn", "atlas", "ztf"])
+    parser.add_argument("--epochs", type=int, default=15, help="pre-training epochs")
+    parser.add_argument("--pretrain-per-class", type=int, default=100)
+    parser.add_argument("--labelled-per-class", type=int, default=40)
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--figures", type=Path, metavar="DIR",
+                        help="also save PNG figures (training curves, a reconstruction, an "
+                             "attention map, the embedding map) to DIR (needs matplotlib)")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args):
+    """Run the demo; return the exit code."""
+    from ..demo import run_demo
+
+    run_demo(survey=args.survey, max_epochs=args.epochs,
+             n_pretrain_per_class=args.pretrain_per_class,
+             n_labelled_per_class=args.labelled_per_class,
+             random_state=args.random_state, figures_dir=args.figures)
+    return 0

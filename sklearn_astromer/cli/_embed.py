@@ -1,0 +1,149 @@
+"""``sklearn-astromer embed``: embeddings of a light-curve collection, written to a file."""
+
+import os
+import sys
+from pathlib import Path
+
+from .._inference import POOLINGS
+from ._common import (
+    add_runtime_arguments,
+    check_device,
+    check_model_source,
+    objects_named,
+    plain,
+    positive_int,
+)
+from ._inputs import add_input_arguments, open_collection
+from ._progress import Progress
+
+PARQUET_OUTPUTS = (".parquet", ".pq")
+CSV_OUTPUTS = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
+
+
+def add_parser(commands):
+    """Register ``embed`` on the sub-parsers ``commands``."""
+    parser = commands.add_parser(
+        "embed", help="embed light curves from files with a trained model",
+        description="Embed every light curve of a long table or a directory of light-curve "
+                    "files and write one row per object (id + features) to a Parquet or CSV "
+                    "file. Objects keep their input order.")
+    add_input_arguments(parser)
+    parser.add_argument("-o", "--output", type=Path, required=True,
+                        help="output file: .parquet/.pq, or .csv/.tsv (optionally .gz)")
+    parser.add_argument("--model", required=True,
+                        help="'macho' or 'atlas' (published weights), a published zip, or a "
+                             "directory written by save_pretrained / `sklearn-astromer pretrain`")
+    add_runtime_arguments(parser)
+    parser.add_argument("--pooling", choices=POOLINGS,
+                        help="how observations are pooled (default: the model's, else mean)")
+    parser.add_argument("--chunk-size", type=positive_int, default=10_000,
+                        help="objects read and embedded at a time (default: %(default)s)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args):
+    """Embed ``args.input`` into ``args.output``; return the exit code."""
+    from .._astromer import AstromerEmbedder
+
+    writer = EmbeddingWriter(args.output)  # an unknown extension fails before any work
+    check_device(args.device)
+    check_model_source(args.model)
+    collection = open_collection(args)
+    params = {"device": args.device}
+    if args.batch_size:
+        params["batch_size"] = args.batch_size
+    if args.pooling:
+        params["pooling"] = args.pooling
+    embedder = AstromerEmbedder.from_pretrained(args.model, **params)
+    progress = Progress(collection.total, collection.unit, "embedding", enabled=not args.quiet)
+    n_objects = done = 0
+    with writer:
+        for chunk in collection.iter_chunks(args.chunk_size):
+            features = embed_chunk(embedder, chunk, collection.path)
+            writer.write(collection.id_name, chunk.ids, embedder.get_feature_names_out(),
+                         features)
+            n_objects += len(chunk.ids)
+            progress.update(chunk.done)
+            done = chunk.done
+        if n_objects == 0:
+            raise ValueError(f"{collection.path}: no light curves to embed.")
+    progress.close(done)
+    if not args.quiet:
+        print(f"wrote {n_objects:,} embeddings ({len(embedder.get_feature_names_out())} "
+              f"features each) to {args.output}", file=sys.stderr)
+    return 0
+
+
+def embed_chunk(embedder, chunk, source):
+    """``embedder.transform`` of one chunk, with messages naming objects, not positions."""
+    with objects_named(chunk.ids, source):
+        return embedder.transform(chunk.light_curves)
+
+
+class EmbeddingWriter:
+    """Write ``(id, features)`` rows chunk by chunk to Parquet or CSV.
+
+    Rows go to ``<output>.partial``, renamed to ``output`` only when every
+    chunk is written: an interrupted run never leaves a truncated file under
+    the final name.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        name = self.path.name.lower()
+        if name.endswith(PARQUET_OUTPUTS):
+            self.kind = "parquet"
+        elif name.endswith(CSV_OUTPUTS):
+            self.kind = "csv"
+        else:
+            raise ValueError(f"--output {self.path}: unknown format; use "
+                             f"{'/'.join(PARQUET_OUTPUTS + CSV_OUTPUTS)}.")
+        if self.kind == "parquet":
+            import pyarrow  # noqa: F401  (fail before any work when it is missing)
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        self._writer = None
+        self._header_written = False
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def write(self, id_name, ids, feature_names, features):
+        """Append one chunk: ``ids`` (n,) and float32 ``features`` (n, n_features)."""
+        import pandas as pd
+
+        frame = pd.DataFrame(features, columns=list(feature_names))
+        frame.insert(0, id_name, [plain(value) for value in ids])
+        if self.kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.partial, table.schema)
+            self._writer.write_table(table.cast(self._writer.schema))
+            return
+        if self._writer is None:
+            self._writer = _open_text(self.partial, self.path.name)
+        sep = "\t" if ".tsv" in self.path.name.lower() else ","
+        frame.to_csv(self._writer, sep=sep, index=False, header=not self._header_written)
+        self._header_written = True
+
+    def __exit__(self, exc_type, exc, traceback):
+        if self._writer is not None:
+            self._writer.close()
+        if exc_type is None and self._writer is not None:
+            os.replace(self.partial, self.path)
+        elif self.partial.exists():
+            self.partial.unlink()
+        return False
+
+
+def _open_text(path, name):
+    if name.lower().endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "wt", newline="")
+    return open(path, "w", newline="")
