@@ -21,7 +21,7 @@ from sklearn_astromer.plotting import (  # noqa: E402
 
 @pytest.fixture(scope="module")
 def fitted():
-    from conftest import TINY_ASTROMER, make_sinusoids
+    from tests.conftest import TINY_ASTROMER, make_sinusoids
 
     X, y = make_sinusoids()
     embedder = AstromerEmbedder(**TINY_ASTROMER, max_epochs=3, validation_fraction=0.25).fit(X)

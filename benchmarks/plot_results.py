@@ -1,0 +1,142 @@
+"""Figures from the benchmark results in ``benchmarks/results/``.
+
+* ``classification.png`` -- macro F1 against labelled light curves per class,
+  one panel per simulated survey, one line per method, error bars one
+  standard deviation over folds (the layout of the ASTROMER paper's Fig. 11);
+* ``classification.md`` -- the same numbers as Markdown tables (for the README);
+* ``speed.png`` -- ``transform`` throughput (light curves/s) per curve length
+  and encoder variant next to the original package's 57 curves/s, and
+  pre-training throughput (windows/s), from ``speed.json`` when present.
+
+With ``--quick`` the ``*_quick.json`` files are read and ``*_quick.png``
+written, so smoke runs never overwrite the real figures. A missing results
+file is reported and skipped.
+
+Usage: ``python benchmarks/plot_results.py [--quick]``.
+"""
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from _common import parse_args  # noqa: E402
+
+ORIGINAL_CURVES_PER_S = 57  # the original TensorFlow package, 200-point curves, 2 cores
+STYLES = {  # method -> (colour, marker, line style)
+    "features+RF": ("black", "s", "-"),
+    "LSTM": ("0.5", "v", "--"),
+    "pretrained+RF": ("tab:blue", "o", "-"),
+    "pretrained+LR": ("tab:blue", "^", ":"),
+    "pretrained+MLP": ("tab:blue", "D", "--"),
+    "fine-tuned+RF": ("tab:green", "o", "-"),
+    "MACHO weights+RF": ("tab:orange", "o", "-"),
+}
+
+
+def plot_classification(result, path):
+    """Macro F1 vs labels per class, one panel per survey."""
+    surveys = result["surveys"]
+    fig, axes = plt.subplots(1, len(surveys), figsize=(4.6 * len(surveys) + 2.0, 4.2),
+                             squeeze=False, sharey=True)
+    for ax, (survey, outcome) in zip(axes[0], surveys.items()):
+        for method, by_size in outcome["results"].items():
+            sizes = sorted(by_size, key=int)
+            colour, marker, line = STYLES.get(method, (None, "o", "-"))
+            ax.errorbar([int(s) for s in sizes], [by_size[s]["f1_mean"] for s in sizes],
+                        yerr=[by_size[s]["f1_sd"] for s in sizes], label=method, color=colour,
+                        marker=marker, linestyle=line, capsize=3, markersize=5)
+        ax.set_xscale("log")
+        ticks = sorted({int(s) for by_size in outcome["results"].values() for s in by_size})
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("labelled light curves per class")
+        ax.set_title(f"simulated {survey.upper()} ({len(outcome['classes'])} classes, "
+                     f"test {outcome['n_test']})")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("macro F1 (test set)")
+    axes[0][-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.suptitle(f"ASTROMER embeddings vs baselines ({result['mode']} mode, "
+                 f"{result['params']['n_folds']} folds)", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_speed(result, path):
+    """Transform light curves/s by length and variant; fit windows/s."""
+    transform = result.get("transform_curves_per_s", {})
+    fit = result.get("fit_windows_per_s", {})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
+    variants = list(transform)
+    lengths = sorted({int(k) for rates in transform.values() for k in rates})
+    width = 0.8 / max(1, len(variants))
+    for i, variant in enumerate(variants):
+        positions = [j + (i - (len(variants) - 1) / 2) * width for j in range(len(lengths))]
+        rates = [transform[variant].get(str(length), 0.0) for length in lengths]
+        bars = left.bar(positions, rates, width, label=f"ours, {variant}")
+        left.bar_label(bars, fmt="%.0f", fontsize=8)
+    if 200 in lengths:
+        left.axhline(ORIGINAL_CURVES_PER_S, color="tab:red", linestyle="--",
+                     label=f"original TF package, 200 points ({ORIGINAL_CURVES_PER_S}/s)")
+    left.set_xticks(range(len(lengths)), [f"{length} points" for length in lengths])
+    left.set_ylabel("transform: light curves / s")
+    left.set_yscale("log")
+    left.legend(fontsize=8)
+    bars = right.bar(list(fit), list(fit.values()), color="tab:green")
+    right.bar_label(bars, fmt="%.0f", fontsize=8)
+    right.set_ylabel("fit: 200-point windows / s")
+    machine = result.get("environment", {}).get("machine", {})
+    fig.suptitle(f"AstromerEmbedder at paper size (d_model 256) on {machine.get('cores', '?')} "
+                 f"cores ({result.get('mode', '?')} mode)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def classification_table(result):
+    """Markdown table: macro F1 mean ± sd per method (rows) and labels per class (columns)."""
+    lines = []
+    for survey, outcome in result["surveys"].items():
+        sizes = sorted({s for by_size in outcome["results"].values() for s in by_size}, key=int)
+        best = {s: max(by_size[s]["f1_mean"] for by_size in outcome["results"].values())
+                for s in sizes}
+        lines += [f"**simulated {survey.upper()}** (macro F1, mean ± sd over "
+                  f"{result['params']['n_folds']} folds; best per column in bold)", "",
+                  "| method | " + " | ".join(f"{s}/class" for s in sizes) + " |",
+                  "| --- |" + " ---: |" * len(sizes)]
+        for method, by_size in outcome["results"].items():
+            cells = []
+            for s in sizes:
+                cell = f"{by_size[s]['f1_mean']:.3f} ± {by_size[s]['f1_sd']:.3f}"
+                cells.append(f"**{cell}**" if by_size[s]["f1_mean"] == best[s] else cell)
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(__doc__, argv)
+    suffix = "_quick" if args.quick else ""
+    written = []
+    for name, plot in (("classification", plot_classification), ("speed", plot_speed)):
+        source = args.output_dir / f"{name}{suffix}.json"
+        if not source.exists():
+            print(f"{source.name}: not found, skipped")
+            continue
+        result = json.loads(source.read_text())
+        target = source.with_suffix(".png")
+        plot(result, target)
+        written.append(target)
+        print(f"written {target}")
+        if name == "classification":
+            table = source.with_suffix(".md")
+            table.write_text(classification_table(result))
+            written.append(table)
+            print(f"written {table}")
+    return written
+
+
+if __name__ == "__main__":
+    main()

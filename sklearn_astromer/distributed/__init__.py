@@ -1,0 +1,16 @@
+"""Beyond one machine: Dask embedding of catalogues, data-parallel (DDP) training.
+
+Dask (``pip install sklearn-astromer[dask]``) is imported only when
+:func:`embed_partitions` runs; DDP training needs only torch.
+"""
+
+from ._dask import embed_frame, embed_partitions
+from ._ddp import DistributedAstromerNet, fit_ddp, init_process_group
+
+__all__ = [
+    "DistributedAstromerNet",
+    "embed_frame",
+    "embed_partitions",
+    "fit_ddp",
+    "init_process_group",
+]

@@ -1,0 +1,159 @@
+"""Embedding catalogues partition by partition with Dask.
+
+A catalogue is a long table, one row per observation (object id, time,
+magnitude, error), split into partitions (Parquet files). Once every object's
+rows lie in one partition, embedding is embarrassingly parallel: each task
+turns its partition into light curves and calls the fitted estimator's
+``transform``. Tasks are pure (same partition in, same rows out), so a task
+that Dask re-runs after a worker failure neither loses nor duplicates objects.
+"""
+
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+# Tasks of one worker process share torch's thread pool: they embed one at a
+# time, each with all of the worker's threads, rather than oversubscribing.
+_TORCH_LOCK = threading.Lock()
+
+
+def _check_embeddable(light_curves, ids):
+    """Name (by id, not by position in a partition) objects left with no finite observation."""
+    n_finite = np.array([np.isfinite(curve).all(axis=1).sum() for curve in light_curves])
+    if (n_finite == 0).any():
+        unusable = ids[n_finite == 0]
+        raise ValueError(
+            f"Object(s) {unusable[:10].tolist()} have no observation with finite time, "
+            "magnitude and error, and cannot be embedded; remove them from the table first."
+        )
+
+
+def _worker_threads():
+    """Threads of the Dask worker running this task, or None outside a worker."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().state.nthreads
+    except (ImportError, ValueError):
+        return None
+
+
+@contextmanager
+def _thread_limit(n_threads):
+    """Run torch (and numpy's BLAS) on ``n_threads`` threads; unchanged when None."""
+    if n_threads is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        with threadpool_limits(n_threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
+                err_col="err"):
+    """Embed every object of a long table held in memory.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per observation; every row of an object must be here.
+    estimator : fitted transformer of light curves (e.g. AstromerEmbedder)
+    id_col, time_col, mag_col, err_col : str
+        As in :func:`sklearn_astromer.io.light_curves_from_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per object, in order of first appearance: ``id_col``, then
+        the float32 embedding columns named by
+        ``estimator.get_feature_names_out()``.
+    """
+    import pandas as pd
+
+    from ..io import light_curves_from_table
+
+    names = list(estimator.get_feature_names_out())
+    if len(frame) == 0:  # shuffles can leave partitions empty
+        ids, embeddings = frame[id_col].to_numpy(), np.empty((0, len(names)), np.float32)
+    else:
+        light_curves, ids = light_curves_from_table(
+            frame, id_col=id_col, time_col=time_col, mag_col=mag_col, err_col=err_col)
+        _check_embeddable(light_curves, ids)
+        with _TORCH_LOCK, _thread_limit(_worker_threads()):
+            embeddings = np.asarray(estimator.transform(light_curves), dtype=np.float32)
+    result = pd.DataFrame(embeddings, columns=names)
+    result.insert(0, id_col, pd.Series(ids, dtype=frame[id_col].dtype))
+    return result
+
+
+def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
+                     err_col="err", partitioned_by_id=False, output=None):
+    """Embed a Dask DataFrame of observations, one task per partition.
+
+    Parameters
+    ----------
+    ddf : dask.dataframe.DataFrame
+        A long table: one row per observation, with the columns below (the
+        id may instead be the index, as after ``ddf.set_index(id_col)``).
+        Read a Parquet catalogue with ``dask.dataframe.read_parquet(path)``.
+    estimator : fitted AstromerEmbedder (or any fitted transformer of light curves)
+        Shipped to the workers once, as one task of the graph, not pickled
+        into every partition's task; put it on ``device="cuda"`` for GPU
+        workers (one worker per GPU).
+    id_col, time_col, mag_col : str, default="object_id", "time", "mag"
+        Columns of the object id, the time (days) and the magnitude.
+    err_col : str or None, default="err"
+        Column of the magnitude error; None when there is none.
+    partitioned_by_id : bool, default=False
+        True promises that every object's rows already lie in one partition
+        (files written object group by object group, HATS/LSDB sky pixels),
+        which skips the shuffle. Otherwise rows are first shuffled on
+        ``id_col`` (``ddf.shuffle(on=id_col)``), a full pass over the data.
+        An index that is ``id_col`` with known divisions (after
+        ``set_index``) is used as is.
+    output : str, path-like or None, default=None
+        Write the embeddings to this Parquet directory (one file per
+        partition, ids included, no index) and return its path.
+
+    Returns
+    -------
+    dask.dataframe.DataFrame or str
+        Lazy embeddings, one row per object: ``id_col`` then the float32
+        columns of ``estimator.get_feature_names_out()``; or ``output`` once
+        written.
+
+    Notes
+    -----
+    Inside a ``distributed`` worker, torch and BLAS use the worker's
+    ``nthreads`` and the worker's tasks embed one at a time; start workers
+    with as many threads as the cores you give them (e.g. ``dask worker
+    --nworkers 4 --nthreads 8`` on 32 cores).
+    """
+    import dask
+    import pandas as pd
+
+    if id_col not in ddf.columns and ddf.index.name == id_col:
+        partitioned_by_id = partitioned_by_id or ddf.known_divisions
+        ddf = ddf.reset_index()
+    if not partitioned_by_id:
+        ddf = ddf.shuffle(on=id_col)
+    names = list(estimator.get_feature_names_out())
+    meta = pd.DataFrame({id_col: pd.Series(dtype=ddf[id_col].dtype),
+                         **{name: pd.Series(dtype=np.float32) for name in names}})
+    shipped = dask.delayed(estimator, pure=True)  # one graph key, recomputable if a worker dies
+    embeddings = ddf.map_partitions(
+        embed_frame, shipped, id_col=id_col, time_col=time_col, mag_col=mag_col,
+        err_col=err_col, meta=meta,
+    )
+    if output is None:
+        return embeddings
+    embeddings.to_parquet(output, write_index=False)
+    return str(output)

@@ -1,0 +1,143 @@
+"""Embedding a partitioned Parquet catalogue with Dask, for real: a 2-process local cluster."""
+
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+from sklearn_astromer import AstromerEmbedder  # noqa: E402
+from sklearn_astromer.distributed import embed_frame, embed_partitions  # noqa: E402
+
+TINY = dict(d_model=16, n_layers=1, n_heads=2, d_ff=16, max_obs=32, batch_size=8,
+            random_state=0, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory):
+    """60 objects' observations, shuffled and spread over 4 Parquet files.
+
+    Returns the directory, the ids and the light curves in the same order.
+    Every object's rows are scattered over several files, so a shuffle is needed.
+    """
+    from tests.conftest import make_sinusoids
+
+    light_curves, _ = make_sinusoids(n_samples=60, min_obs=5, max_obs=80, seed=1)
+    ids = np.array([f"obj-{index:03d}" for index in range(len(light_curves))])
+    table = pd.DataFrame({
+        "object_id": np.repeat(ids, [len(curve) for curve in light_curves]),
+        "time": np.concatenate([curve[:, 0] for curve in light_curves]),
+        "mag": np.concatenate([curve[:, 1] for curve in light_curves]),
+        "err": np.concatenate([curve[:, 2] for curve in light_curves]),
+    }).sample(frac=1.0, random_state=0)
+    directory = tmp_path_factory.mktemp("catalogue")
+    for part, rows in enumerate(np.array_split(np.arange(len(table)), 4)):
+        pq.write_table(pa.Table.from_pandas(table.iloc[rows], preserve_index=False),
+                       directory / f"part-{part}.parquet")
+    return directory, ids, light_curves
+
+
+@pytest.fixture(scope="module")
+def embedder(catalogue):
+    _, _, light_curves = catalogue
+    return AstromerEmbedder(**TINY, max_epochs=1).fit(light_curves)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster:
+        with distributed.Client(cluster) as client:
+            yield client
+
+
+def _assert_matches_single_process(result, embedder, catalogue):
+    _, ids, light_curves = catalogue
+    assert not result["object_id"].duplicated().any()
+    assert set(result["object_id"]) == set(ids)
+    result = result.set_index("object_id").loc[ids]
+    assert list(result.columns) == list(embedder.get_feature_names_out())
+    assert (result.dtypes == np.float32).all()
+    np.testing.assert_allclose(result.to_numpy(), embedder.transform(light_curves), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_two_worker_cluster_matches_single_process_transform(client, embedder, catalogue,
+                                                             tmp_path):
+    directory, _, _ = catalogue
+    ddf = dd.read_parquet(directory)
+    assert ddf.npartitions > 1
+    output = embed_partitions(ddf, embedder, output=tmp_path / "embeddings")
+    written = pd.read_parquet(output)
+    assert len(list((tmp_path / "embeddings").glob("*.parquet"))) > 1
+    _assert_matches_single_process(written, embedder, catalogue)
+
+
+def _count_model_loads():
+    """On a worker: count how often an AstromerEmbedder is unpickled from now on."""
+    from sklearn_astromer import AstromerEmbedder
+
+    AstromerEmbedder.loads = 0
+
+    def counting_setstate(self, state):
+        type(self).loads += 1
+        self.__dict__.update(state)
+
+    AstromerEmbedder.__setstate__ = counting_setstate
+
+
+def _model_loads():
+    from sklearn_astromer import AstromerEmbedder
+
+    return AstromerEmbedder.loads
+
+
+def _torch_threads_in_task():
+    import torch
+
+    from sklearn_astromer.distributed._dask import _thread_limit, _worker_threads
+
+    with _thread_limit(_worker_threads()):
+        return torch.get_num_threads()
+
+
+@pytest.mark.slow
+def test_workers_load_the_model_once_and_use_their_threads(client, embedder, catalogue):
+    directory, _, _ = catalogue
+    ddf = dd.read_parquet(directory).repartition(npartitions=8)
+    client.run(_count_model_loads)
+    embed_partitions(ddf, embedder).compute()
+    loads = client.run(_model_loads)
+    assert sum(loads.values()) >= 1 and max(loads.values()) <= 1, loads
+    assert client.submit(_torch_threads_in_task, pure=False).result() == 1
+
+
+@pytest.mark.slow
+def test_frame_indexed_by_id_is_embedded_as_partitioned(client, embedder, catalogue):
+    directory, _, _ = catalogue
+    ddf = dd.read_parquet(directory).set_index("object_id")  # sorts: objects in one partition
+    result = embed_partitions(ddf, embedder).compute()
+    _assert_matches_single_process(result, embedder, catalogue)
+
+
+def test_embed_frame_rows_follow_ids(embedder, catalogue):
+    _, ids, light_curves = catalogue
+    frame = pd.DataFrame({"object_id": np.repeat(ids[:3], [len(c) for c in light_curves[:3]]),
+                          "time": np.concatenate([c[:, 0] for c in light_curves[:3]]),
+                          "mag": np.concatenate([c[:, 1] for c in light_curves[:3]]),
+                          "err": np.concatenate([c[:, 2] for c in light_curves[:3]])})
+    result = embed_frame(frame.iloc[::-1], embedder)  # any row order
+    assert result["object_id"].tolist() == list(ids[:3][::-1])
+    np.testing.assert_allclose(result.iloc[:, 1:].to_numpy(),
+                               embedder.transform(light_curves[:3])[::-1], atol=1e-6)
+    assert len(embed_frame(frame.iloc[:0], embedder)) == 0
+
+
+def test_object_without_finite_observation_is_named_by_id(embedder):
+    frame = pd.DataFrame({"object_id": ["a", "a", "b"], "time": [1.0, 2.0, 3.0],
+                          "mag": [12.0, 12.5, np.nan], "err": 0.1})
+    with pytest.raises(ValueError, match=r"\['b'\]"):
+        embed_frame(frame, embedder)
