@@ -8,13 +8,15 @@ Measures, with the paper-size ASTROMER (d_model 256, 2 layers, 200-point windows
   file, so no shuffle: the embedding itself is timed), beside the in-process
   ``transform`` on 1 and 2 torch threads;
 * masked pre-training throughput (windows/s) of
-  :func:`sklearn_astromer.distributed.fit_ddp` with 1 process (all cores) and
-  2 gloo processes (one core each), from the epoch times skorch records
-  (the first epoch is warm-up and left out).
+  :func:`sklearn_astromer.distributed.fit_ddp` with 1 process (all cores, and
+  1 thread) and 2 gloo processes (one core each), from the epoch times skorch
+  records (the first epoch is warm-up and left out).
 
 Configurations are interleaved within each repeat and medians reported, so
 that load from other processes on a shared machine hits them alike; the load
-average is recorded beside each repeat.
+average is recorded beside each repeat. Beside wall-clock rates, rates per
+CPU-second of the working processes show the parallel efficiency that a
+loaded machine cannot fake (equal values: no overhead from going parallel).
 
 Usage: ``python benchmarks/bench_scaling.py [--quick]``; writes
 ``benchmarks/results/scaling[_quick].json``.
@@ -38,9 +40,9 @@ from sklearn_astromer.distributed import embed_partitions, fit_ddp  # noqa: E402
 
 PAPER = dict(d_model=256, n_layers=2, n_heads=4, d_ff=128, max_obs=200)
 SETTINGS = {
-    "quick": dict(n_transform=64, n_files=4, n_train=64, epochs=2, repeats=1,
+    "quick": dict(n_transform=64, n_files=2, n_train=64, epochs=2, repeats=1,
                   training_repeats=1),
-    "full": dict(n_transform=1000, n_files=16, n_train=512, epochs=3, repeats=5,
+    "full": dict(n_transform=1000, n_files=4, n_train=512, epochs=3, repeats=5,
                  training_repeats=3),
 }
 
@@ -149,32 +151,40 @@ def bench_transform(light_curves, n_files, repeats):
             for cluster in clusters.values():
                 cluster.close()
     return _summarise(runs, cpu_runs, loads, "light_curves",
-                      ratio=("dask_2_workers", "dask_1_worker"))
+                      ratios=[("dask_2_workers", "dask_1_worker"),
+                              ("in_process_2_threads", "in_process_1_thread")])
 
 
 def bench_training(light_curves, epochs, repeats):
-    """Windows/s of DDP pre-training with 1 process (all cores) and 2 (one core each)."""
-    runs = {"ddp_1_process": [], "ddp_2_processes": []}
+    """Windows/s of DDP pre-training: 1 process (all cores, or 1 thread) and 2 (one core each)."""
+    configurations = (("ddp_1_process", 1, None), ("ddp_1_process_1_thread", 1, "1"),
+                      ("ddp_2_processes", 2, None))
+    runs = {name: [] for name, _, _ in configurations}
     cpu_runs = {name: [] for name in runs}
     loads = []
     for _ in range(repeats):
         loads.append(_load())
-        for name, world_size in (("ddp_1_process", 1), ("ddp_2_processes", 2)):
+        for name, world_size, threads in configurations:
+            os.environ.pop("OMP_NUM_THREADS", None)
+            if threads is not None:  # the spawned ranks read it
+                os.environ["OMP_NUM_THREADS"] = threads
             estimator = AstromerEmbedder(**PAPER, max_epochs=epochs, batch_size=64,
                                          validation_fraction=None, device="cpu",
                                          random_state=0, callbacks=[EpochCPUSeconds()])
             fit_ddp(estimator, light_curves, world_size=world_size)
-            history = estimator.net_.history[1:]  # epoch 1 warms up
-            runs[name].append(len(light_curves) / float(np.median(history[:, "dur"])))
+            history = estimator.net_.history  # epoch 1 warms up
+            runs[name].append(len(light_curves) / float(np.median(history[1:, "dur"])))
             # Rank 0's CPU seconds for its share of the windows.
             rank_windows = len(light_curves) / world_size
-            cpu_runs[name].append(rank_windows / float(np.median(history[:, "cpu"])))
+            cpu_runs[name].append(rank_windows / float(np.median(history[1:, "cpu"])))
+    os.environ.pop("OMP_NUM_THREADS", None)
     return _summarise(runs, cpu_runs, loads, "windows",
-                      ratio=("ddp_2_processes", "ddp_1_process"))
+                      ratios=[("ddp_2_processes", "ddp_1_process"),
+                              ("ddp_2_processes", "ddp_1_process_1_thread")])
 
 
-def _summarise(runs, cpu_runs, loads, unit, ratio):
-    """Medians, the speed-up of ``ratio[0]`` over ``ratio[1]``, and CPU efficiency.
+def _summarise(runs, cpu_runs, loads, unit, ratios):
+    """Medians, speed-ups of ``faster`` over ``slower`` for each pair, CPU efficiency.
 
     ``per_cpu_s`` (items per CPU-second of the processes doing the work) is
     what a loaded machine cannot fake: equal values for 1 and 2 processes
@@ -187,8 +197,15 @@ def _summarise(runs, cpu_runs, loads, unit, ratio):
     def median(values):
         return round(float(np.median(values)), 2)
 
-    faster, slower = ratio
-    per_repeat = np.array(runs[faster]) / np.array(runs[slower])
+    def speedup(faster, slower):
+        per_repeat = np.array(runs[faster]) / np.array(runs[slower])
+        return {
+            "of": f"{faster} over {slower}",
+            "median_of_per_repeat_ratios": round(float(np.median(per_repeat)), 3),
+            "ratio_of_medians": round(median(runs[faster]) / median(runs[slower]), 3),
+            "cpu_efficiency": round(median(cpu_runs[faster]) / median(cpu_runs[slower]), 3),
+        }
+
     return {
         "unit": f"{unit} per second (wall clock); per_cpu_s: per CPU-second",
         "load_average_1min": loads,
@@ -196,12 +213,7 @@ def _summarise(runs, cpu_runs, loads, unit, ratio):
         "median": {name: median(values) for name, values in runs.items()},
         "per_cpu_s_runs": {name: rounded(values) for name, values in cpu_runs.items()},
         "per_cpu_s_median": {name: median(values) for name, values in cpu_runs.items()},
-        "speedup": {
-            "of": f"{faster} over {slower}",
-            "median_of_per_repeat_ratios": round(float(np.median(per_repeat)), 3),
-            "ratio_of_medians": round(median(runs[faster]) / median(runs[slower]), 3),
-            "cpu_efficiency": round(median(cpu_runs[faster]) / median(cpu_runs[slower]), 3),
-        },
+        "speedup": [speedup(faster, slower) for faster, slower in ratios],
     }
 
 

@@ -141,14 +141,14 @@ def main(argv=None):
     quick = args.quick
     lengths = [50, 200] if quick else [50, 200, 1000]
     n_curves = 64 if quick else 512
-    repeats = 1 if quick else 5
+    repeats = 1 if quick else 3
     batch_size = 256
 
     environment = environment_info()
     roofline = matmul_gflops(repeats=5 if quick else 20)
     transform = {variant: bench_transform(variant, lengths, n_curves, repeats, batch_size)
                  for variant in ("corrected", "paper")}
-    fit = {variant: bench_fit(variant, 64 if quick else 512, repeats, 64)
+    fit = {variant: bench_fit(variant, 64 if quick else 256, repeats, 64)
            for variant in ("corrected", "paper")}
     flops_200 = window_flops(200, 256, 128, 2)
     achieved = {variant: rates[200] * flops_200 / 1e9 for variant, rates in transform.items()}

@@ -136,6 +136,16 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
     ``nthreads`` and the worker's tasks embed one at a time; start workers
     with as many threads as the cores you give them (e.g. ``dask worker
     --nworkers 4 --nthreads 8`` on 32 cores).
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> from distributed import Client
+    >>> client = Client(n_workers=2, threads_per_worker=1)  # doctest: +SKIP
+    >>> catalogue = dd.read_parquet("catalogue/")  # doctest: +SKIP
+    >>> embedder = AstromerEmbedder.from_pretrained("macho")  # doctest: +SKIP
+    >>> embed_partitions(catalogue, embedder, output="embeddings/")  # doctest: +SKIP
+    'embeddings/'
     """
     import dask
     import pandas as pd

@@ -160,7 +160,9 @@ def fit_ddp(estimator, X, *, world_size=None, sharded=False):
         rank, each rank trains on every ``world_size``-th; ``sharded=True``:
         this rank's own part of the training set).
     world_size : int or None, default=None
-        Local processes to spawn when not already in a process group.
+        Local processes to spawn when not already in a process group. On
+        the CPU each takes ``os.cpu_count() // world_size`` torch threads
+        (``OMP_NUM_THREADS``, when set, instead).
     sharded : bool, default=False
         See ``X``. With sharded data, the validation split is drawn per rank.
 
@@ -267,8 +269,9 @@ def _free_port():
 def _spawned_rank(rank, world_size, port, estimator, X, result_path):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank))
-    if not torch.cuda.is_available():
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // world_size))
+    if not torch.cuda.is_available():  # share the cores, unless OMP_NUM_THREADS says otherwise
+        default = max(1, (os.cpu_count() or 1) // world_size)
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", default)))
     fit_ddp(estimator, X)
     if rank == 0:
         import joblib
