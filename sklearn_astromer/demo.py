@@ -20,8 +20,8 @@ def _stage(message, start):
     print(f"[{time.perf_counter() - start:6.1f} s] {message}", flush=True)
 
 
-def run_demo(*, survey="ogle", n_pretrain_per_class=100, n_labelled_per_class=40,
-             max_epochs=15, d_model=64, random_state=0, verbose=1, figures_dir=None):
+def run_demo(*, survey="ogle", n_pretrain_per_class=60, n_labelled_per_class=40,
+             max_epochs=10, d_model=64, random_state=0, verbose=1, figures_dir=None):
     """Pre-train, embed and classify simulated light curves; print a report.
 
     An ASTROMER encoder is pre-trained (self-supervised) on an unlabelled
@@ -34,11 +34,11 @@ def run_demo(*, survey="ogle", n_pretrain_per_class=100, n_labelled_per_class=40
     ----------
     survey : str, default="ogle"
         Simulated survey (see :func:`sklearn_astromer.datasets.make_light_curves`).
-    n_pretrain_per_class : int, default=100
+    n_pretrain_per_class : int, default=60
         Unlabelled light curves per class for pre-training.
     n_labelled_per_class : int, default=40
         Labelled light curves per class (half for training, half for testing).
-    max_epochs : int, default=15
+    max_epochs : int, default=10
         Pre-training epochs.
     d_model : int, default=64
         Embedding size of the (small) encoder.

@@ -12,8 +12,8 @@ def add_parser(commands):
                     "features baseline.")
     parser.add_argument("--survey", default="ogle",
                         choices=["ogle", "macho", "asassn", "atlas", "ztf"])
-    parser.add_argument("--epochs", type=int, default=15, help="pre-training epochs")
-    parser.add_argument("--pretrain-per-class", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=10, help="pre-training epochs")
+    parser.add_argument("--pretrain-per-class", type=int, default=60)
     parser.add_argument("--labelled-per-class", type=int, default=40)
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--figures", type=Path, metavar="DIR",
