@@ -5,7 +5,7 @@ Dask (``pip install sklearn-astromer[dask]``) is imported only when
 """
 
 from ._dask import embed_frame, embed_partitions
-from ._ddp import DistributedAstromerNet, fit_ddp, init_process_group
+from ._ddp import DistributedAstromerNet, fit_ddp, init_process_group, leave_process_group
 
 __all__ = [
     "DistributedAstromerNet",
@@ -13,4 +13,5 @@ __all__ = [
     "embed_partitions",
     "fit_ddp",
     "init_process_group",
+    "leave_process_group",
 ]

@@ -175,10 +175,9 @@ def fit_ddp(estimator, X, *, world_size=None, sharded=False):
         return _fit_on_rank(estimator, X, sharded)
     if "RANK" in os.environ and "WORLD_SIZE" in os.environ:
         init_process_group(estimator)
-        try:
-            return _fit_on_rank(estimator, X, sharded)
-        finally:
-            dist.destroy_process_group()
+        _fit_on_rank(estimator, X, sharded)
+        leave_process_group()
+        return estimator
     if world_size is None:
         return estimator.fit(X)
     return _fit_spawned(estimator, X, world_size)
@@ -201,6 +200,17 @@ def init_process_group(estimator=None):
     if use_gpu:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     dist.init_process_group(backend="nccl" if use_gpu else "gloo")
+
+
+def leave_process_group():
+    """Wait for every rank, then destroy the group (after a failure, let the process exit).
+
+    Without the barrier a rank that finishes first can tear down its gloo
+    connections while a peer still completes the last collective, which
+    aborts that peer.
+    """
+    dist.barrier()
+    dist.destroy_process_group()
 
 
 def _fit_on_rank(estimator, X, sharded):

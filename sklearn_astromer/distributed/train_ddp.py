@@ -77,7 +77,7 @@ def main(argv=None):
     import torch.distributed as dist
 
     from .. import AstromerEmbedder
-    from ._ddp import fit_ddp, init_process_group
+    from ._ddp import fit_ddp, init_process_group, leave_process_group
 
     args = build_parser().parse_args(argv)
     # With --pretrained, the architecture comes from the weights and these are ignored.
@@ -89,20 +89,16 @@ def main(argv=None):
         random_state=args.random_state, device=args.device, verbose=args.verbose,
     )
     init_process_group(estimator)
-    try:
-        rank, world_size = dist.get_rank(), dist.get_world_size()
-        files = parquet_files(args.data)
-        if args.sharded:
-            if len(files) < world_size:
-                raise ValueError(f"--sharded needs at least {world_size} files, "
-                                 f"found {len(files)}.")
-            files = files[rank::world_size]
-        fit_ddp(estimator, read_light_curves(files, args), sharded=args.sharded)
-        if rank == 0:
-            estimator.save_pretrained(args.out)
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+    rank, world_size = dist.get_rank(), dist.get_world_size()
+    files = parquet_files(args.data)
+    if args.sharded:
+        if len(files) < world_size:
+            raise ValueError(f"--sharded needs at least {world_size} files, found {len(files)}.")
+        files = files[rank::world_size]
+    fit_ddp(estimator, read_light_curves(files, args), sharded=args.sharded)
+    if rank == 0:
+        estimator.save_pretrained(args.out)
+    leave_process_group()
     return 0
 
 
