@@ -89,7 +89,8 @@ def _split_frame(frame, id_col, time_col, mag_col, err_col, extra):
     values[:, 2] = 0.0 if err_col is None else _numeric_column(frame, err_col, "magnitude error")
     order = np.lexsort((values[:, 0], codes))  # stable: equal times keep table order
     counts = np.bincount(codes, minlength=len(ids))
-    light_curves = np.split(values[order], np.cumsum(counts)[:-1])
+    # np.split of an empty array would still give one (empty) piece.
+    light_curves = np.split(values[order], np.cumsum(counts)[:-1]) if len(counts) else []
     ids = np.asarray(ids)
     if not extra:
         return light_curves, ids

@@ -225,3 +225,12 @@ def test_missing_pyarrow_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"sklearn-astromer\[parquet\]"):
         read_parquet_light_curves(tmp_path)
+
+
+def test_empty_table_gives_no_light_curves():
+    pd = pytest.importorskip("pandas")
+    from sklearn_astromer.io import light_curves_from_table
+
+    table = pd.DataFrame({"object_id": [], "time": [], "mag": [], "err": []})
+    light_curves, ids = light_curves_from_table(table)
+    assert light_curves == [] and len(ids) == 0

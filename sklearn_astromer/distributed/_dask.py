@@ -81,7 +81,7 @@ def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_co
     from ..io import light_curves_from_table
 
     names = list(estimator.get_feature_names_out())
-    if len(frame) == 0:  # shuffles can leave partitions empty
+    if len(frame) == 0:  # shuffles leave partitions empty; transform refuses zero curves
         ids, embeddings = frame[id_col].to_numpy(), np.empty((0, len(names)), np.float32)
     else:
         light_curves, ids = light_curves_from_table(
