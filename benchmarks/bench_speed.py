@@ -1,24 +1,34 @@
-"""Speed and memory of AstromerEmbedder at paper size, against the machine's roofline.
+"""Speed and memory of AstromerEmbedder at paper size, against the original and the roofline.
 
 Measures, side by side in one run:
 
 * ``transform`` light curves/s, end to end from the Python list to the pooled
-  array, for curves of 50, 200 and 1000 points (both encoder variants);
-* ``fit`` windows/s of masked pre-training (200-point windows);
-* this machine's float32 matrix-multiply throughput and the fraction of it
-  that ``transform`` reaches, from the FLOPs of one window;
+  array, for curves of 50, 200 and 1000 points (both encoder variants), and at
+  200 points for several inference batch sizes and in bfloat16;
+* ``fit`` windows/s of masked pre-training (200-point windows, whole ``fit``
+  calls of one epoch, set-up included);
+* this machine's float32 matrix-multiply throughput, with PyTorch's default
+  CPU kernel (``torch.mm``, MKL) and with oneDNN (the kernel our layers use
+  on the CPU), and the fraction of the faster one that ``transform`` reaches,
+  from the FLOPs of one window;
 * peak resident memory of ``transform`` in fresh processes for growing N
   (it must stay flat: windows are streamed, never all materialised);
-* the same transform/fit numbers for the original TensorFlow package when it
-  is installed (``astromer``, ``tensorflow-cpu``); it is detected, never required.
+* the same transform/fit numbers for the original TensorFlow package
+  (``astromer`` 0.1.8) when an interpreter that has it is given with
+  ``--original-python`` (or ``$SKLEARN_ASTROMER_ORIGINAL_PYTHON``), or when
+  this one has it. It is detected, never required; it runs in a subprocess
+  (``_original_astromer.py``) right after our measurements.
 
-Usage: ``python benchmarks/bench_speed.py [--quick]``; writes
-``benchmarks/results/speed[_quick].json``.
+Usage: ``python benchmarks/bench_speed.py [--quick] [--original-python PATH]``;
+writes ``benchmarks/results/speed[_quick].json``.
 """
 
+import importlib.util
+import json
+import os
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,19 +36,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import environment_info, median_time, parse_args, write_result  # noqa: E402
+from _curves import make_curves  # noqa: E402
 
 from sklearn_astromer import AstromerEmbedder  # noqa: E402
+from sklearn_astromer.nn.linear import ONEDNN_LINEAR  # noqa: E402
 
 PAPER = dict(d_model=256, n_layers=2, n_heads=4, d_ff=128, max_obs=200)
-
-
-def make_curves(n_curves, n_obs, seed=0):
-    """Irregular sinusoids of exactly ``n_obs`` points (times in days)."""
-    rng = np.random.default_rng(seed)
-    times = np.sort(rng.uniform(0, 1000, (n_curves, n_obs)), axis=1) + 50000
-    magnitudes = 15 + np.sin(times / rng.uniform(0.3, 30, (n_curves, 1))) + rng.normal(
-        0, 0.05, (n_curves, n_obs))
-    return list(np.stack([times, magnitudes, np.full_like(times, 0.05)], axis=-1))
 
 
 def window_flops(length, d_model, d_ff, n_layers):
@@ -51,9 +54,22 @@ def window_flops(length, d_model, d_ff, n_layers):
 
 
 def matmul_gflops(size=1024, repeats=20):
-    """Median float32 GFLOP/s of ``torch.mm`` on square matrices (this machine's roofline)."""
+    """Median float32 GFLOP/s of square products with each CPU kernel torch offers.
+
+    ``torch_mm``: :func:`torch.mm` (MKL in PyTorch's CPU wheels); ``onednn``:
+    the oneDNN product that :class:`sklearn_astromer.nn.Linear` uses. The
+    roofline is the faster of the two: the machine can do at least that.
+    """
     a, b = torch.randn(size, size), torch.randn(size, size)
-    return 2 * size**3 / median_time(lambda: torch.mm(a, b), repeats=repeats) / 1e9
+    flops = 2 * size**3
+    rates = {"torch_mm": flops / median_time(lambda: torch.mm(a, b), repeats=repeats) / 1e9}
+    if ONEDNN_LINEAR:
+        with torch.inference_mode():
+            rates["onednn"] = flops / median_time(
+                lambda: torch.ops.mkldnn._linear_pointwise(a, b, None, "none", [], ""),
+                repeats=repeats) / 1e9
+    rates["roofline"] = max(rates.values())
+    return rates
 
 
 def median_rate(function, n_items, repeats):
@@ -61,13 +77,24 @@ def median_rate(function, n_items, repeats):
     return n_items / median_time(function, repeats=repeats)
 
 
-def bench_transform(variant, lengths, n_curves, repeats, batch_size):
-    embedder = AstromerEmbedder(**PAPER, variant=variant, max_epochs=0, batch_size=batch_size,
-                                device="cpu", random_state=0).fit(make_curves(4, 50))
+def curves_for(length, n_curves):
+    """Fewer curves at long lengths, so every length costs about the same time."""
+    return make_curves(max(16, n_curves * 200 // max(length, 200)), length)
+
+
+def bench_transform(variant, lengths, n_curves, repeats, batch_sizes=("auto",),
+                    precision="float32"):
+    """``{batch_size: {length: curves/s}}`` of ``transform``."""
     rates = {}
-    for length in lengths:
-        curves = make_curves(n_curves, length)
-        rates[length] = median_rate(lambda: embedder.transform(curves), n_curves, repeats)
+    for batch_size in batch_sizes:
+        embedder = AstromerEmbedder(**PAPER, variant=variant, max_epochs=0,
+                                    inference_batch_size=batch_size, precision=precision,
+                                    device="cpu", random_state=0).fit(make_curves(4, 50))
+        rates[str(batch_size)] = {}
+        for length in lengths:
+            curves = curves_for(length, n_curves)
+            rates[str(batch_size)][str(length)] = median_rate(
+                lambda: embedder.transform(curves), len(curves), repeats)
     return rates
 
 
@@ -85,7 +112,7 @@ MEMORY_PROBE = """
 import sys
 import numpy as np
 sys.path.insert(0, {bench_dir!r})
-from bench_speed import make_curves
+from _curves import make_curves
 from sklearn_astromer import AstromerEmbedder
 n_curves = {n_curves}
 embedder = AstromerEmbedder(d_model=64, n_layers=2, n_heads=4, d_ff=128, max_epochs=0,
@@ -123,65 +150,137 @@ def bench_memory(counts):
     return results
 
 
-def bench_original(n_curves):
-    """The original TensorFlow package, when installed (never required)."""
-    try:
-        import astromer  # noqa: F401
-    except ImportError:
+def original_python(requested):
+    """The interpreter that has the original package, or None."""
+    requested = requested or os.environ.get("SKLEARN_ASTROMER_ORIGINAL_PYTHON")
+    if requested:
+        return requested
+    return sys.executable if importlib.util.find_spec("ASTROMER") else None
+
+
+def bench_original(python, params):
+    """Run ``_original_astromer.py`` with ``python``; its JSON, or why there is none."""
+    if python is None:
         return {"installed": False,
-                "note": "astromer (TensorFlow) not installed: pip install astromer tensorflow-cpu "
-                        "tf-keras to measure it side by side; the issue quotes 57 light "
-                        "curves/s for 200-point curves on a 2-core machine"}
-    return {"installed": True, "note": "measurement of the original package not implemented "
-                                       "for its installed version"}
+                "note": "the original package was not found; install it in its own "
+                        "environment (pip install astromer==0.1.8 tf-keras tensorboard) and "
+                        "pass --original-python PATH to measure it side by side"}
+    script = Path(__file__).resolve().parent / "_original_astromer.py"
+    with tempfile.TemporaryDirectory() as directory:
+        output = Path(directory) / "original.json"
+        completed = subprocess.run([python, str(script), json.dumps(params), str(output)],
+                                   capture_output=True, text=True)
+        if completed.returncode != 0 or not output.exists():
+            return {"installed": False, "python": python,
+                    "note": "the original package failed to run: " + completed.stderr[-2000:]}
+        return {**json.loads(output.read_text()), "python": python}
+
+
+def best_rate(rates_by_batch, length):
+    """The highest curves/s over batch sizes at ``length``."""
+    return max(rates[str(length)] for rates in rates_by_batch.values() if str(length) in rates)
+
+
+def add_arguments(parser):
+    parser.add_argument("--original-python", default=None,
+                        help="python of an environment with the original astromer package")
 
 
 def main(argv=None):
-    args = parse_args(__doc__, argv)
+    args = parse_args(__doc__, argv, add_arguments)
     quick = args.quick
     lengths = [50, 200] if quick else [50, 200, 1000]
-    n_curves = 64 if quick else 512
-    repeats = 1 if quick else 3
-    batch_size = 256
+    n_curves = 32 if quick else 512
+    repeats = 1 if quick else 5
+    sweep = ("auto", 256) if quick else ("auto", 16, 64, 256)
+    fit_batch = 64
 
     environment = environment_info()
     roofline = matmul_gflops(repeats=5 if quick else 20)
-    transform = {variant: bench_transform(variant, lengths, n_curves, repeats, batch_size)
+    transform = {variant: bench_transform(variant, lengths, n_curves, repeats)["auto"]
                  for variant in ("corrected", "paper")}
-    fit = {variant: bench_fit(variant, 64 if quick else 256, repeats, 64)
+    sweep_200 = {variant: {batch: rates["200"] for batch, rates in bench_transform(
+        variant, [200], n_curves, repeats, sweep[1:]).items()} for variant in ("corrected",
+                                                                                 "paper")}
+    for variant in sweep_200:
+        sweep_200[variant] = {"auto": transform[variant]["200"], **sweep_200[variant]}
+    bfloat16_200 = {variant: bench_transform(variant, [200], n_curves, repeats,
+                                             precision="bfloat16")["auto"]["200"]
+                    for variant in ("corrected", "paper")}
+    fit = {variant: bench_fit(variant, 32 if quick else 256, repeats, fit_batch)
            for variant in ("corrected", "paper")}
     flops_200 = window_flops(200, 256, 128, 2)
-    achieved = {variant: rates[200] * flops_200 / 1e9 for variant, rates in transform.items()}
+    achieved = {variant: rates["200"] * flops_200 / 1e9 for variant, rates in transform.items()}
     memory = bench_memory([500, 2000] if quick else [10_000, 100_000])
+    original = bench_original(original_python(args.original_python), {
+        "lengths": lengths, "n_curves": n_curves, "repeats": repeats,
+        "batch_sizes": [32, 256], "fit_n_curves": 32 if quick else 256,
+        "fit_batch_size": fit_batch})
 
     payload = {
         "environment": environment,
         "params": {"model": PAPER, "n_curves": n_curves, "repeats": repeats,
-                   "batch_size": batch_size, "torch_threads": torch.get_num_threads()},
+                   "fit_batch_size": fit_batch, "torch_threads": torch.get_num_threads(),
+                   "onednn_linear": ONEDNN_LINEAR},
         "matmul_gflops": roofline,
         "window_mflops_200": flops_200 / 1e6,
-        "transform_curves_per_s": {v: {str(k): r for k, r in rates.items()}
-                                   for v, rates in transform.items()},
+        "transform_curves_per_s": transform,
+        "transform_batch_sweep_200": sweep_200,
+        "transform_bfloat16_200": bfloat16_200,
         "transform_gflops_200": achieved,
-        "transform_roofline_fraction_200": {v: g / roofline for v, g in achieved.items()},
+        "transform_roofline_fraction_200": {
+            v: g / roofline["roofline"] for v, g in achieved.items()},
+        "transform_torch_mm_fraction_200": {
+            v: g / roofline["torch_mm"] for v, g in achieved.items()},
         "fit_windows_per_s": fit,
         "memory_transform_200_points": {str(k): v for k, v in memory.items()},
-        "original_package": bench_original(n_curves),
+        "original_package": original,
     }
+    if original.get("installed"):
+        payload["speedup_over_original"] = {
+            "transform": {variant: {str(length): rates[str(length)] / best_rate(
+                original["encode_curves_per_s"], length) for length in lengths}
+                for variant, rates in transform.items()},
+            "fit": {variant: rate / original["fit_windows_per_s"]
+                    for variant, rate in fit.items()},
+        }
     path = write_result("speed", payload, quick, args.output_dir)
-    print(f"matmul roofline: {roofline:.1f} GFLOP/s; one 200-point window: "
-          f"{flops_200 / 1e6:.0f} MFLOP -> limit {roofline * 1e9 / flops_200:.0f} curves/s")
-    for variant, rates in transform.items():
-        shown = ", ".join(f"{length} pts: {rate:.0f}/s" for length, rate in rates.items())
-        print(f"transform [{variant}] {shown} "
-              f"({payload['transform_roofline_fraction_200'][variant]:.0%} of roofline at 200)")
-    for variant, rate in fit.items():
-        print(f"fit [{variant}] {rate:.0f} windows/s")
-    for n_curves, usage in memory.items():
-        print(f"memory N={n_curves}: +{usage['growth_during_transform_mib']:.0f} MiB during "
-              f"transform (peak {usage['rss_peak_mib']:.0f} MiB)")
+    report(payload)
     print(f"written to {path}")
     return payload
+
+
+def report(payload):
+    roofline = payload["matmul_gflops"]
+    flops_200 = payload["window_mflops_200"] * 1e6
+    print("matmul GFLOP/s: " + ", ".join(f"{k} {v:.0f}" for k, v in roofline.items())
+          + f"; one 200-point window: {flops_200 / 1e6:.0f} MFLOP -> limit "
+            f"{roofline['roofline'] * 1e9 / flops_200:.0f} curves/s")
+    for variant, rates in payload["transform_curves_per_s"].items():
+        shown = ", ".join(f"{length} pts: {rate:.0f}/s" for length, rate in rates.items())
+        sweep = ", ".join(f"{batch}: {rate:.0f}/s" for batch, rate in
+                          payload["transform_batch_sweep_200"][variant].items())
+        print(f"transform [{variant}] {shown} "
+              f"({payload['transform_roofline_fraction_200'][variant]:.0%} of roofline at 200); "
+              f"batch sizes at 200 pts: {sweep}; bfloat16: "
+              f"{payload['transform_bfloat16_200'][variant]:.0f}/s")
+    for variant, rate in payload["fit_windows_per_s"].items():
+        print(f"fit [{variant}] {rate:.0f} windows/s")
+    for n_curves, usage in payload["memory_transform_200_points"].items():
+        print(f"memory N={n_curves}: +{usage['growth_during_transform_mib']:.0f} MiB during "
+              f"transform (peak {usage['rss_peak_mib']:.0f} MiB)")
+    original = payload["original_package"]
+    if not original.get("installed"):
+        print(f"original package: {original['note'][:200]}")
+        return
+    shown = "; ".join(f"batch {batch}: " + ", ".join(f"{length} pts {rate:.0f}/s"
+                                                      for length, rate in rates.items())
+                      for batch, rates in original["encode_curves_per_s"].items())
+    print(f"original encode: {shown}; fit {original['fit_windows_per_s']:.0f} windows/s")
+    for variant, ratios in payload["speedup_over_original"]["transform"].items():
+        print(f"speed-up [{variant}] transform " + ", ".join(
+            f"{length} pts {ratio:.1f}x" for length, ratio in ratios.items())
+            + f"; fit {payload['speedup_over_original']['fit'][variant]:.2f}x")
 
 
 if __name__ == "__main__":

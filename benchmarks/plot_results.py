@@ -5,8 +5,9 @@
   standard deviation over folds (the layout of the ASTROMER paper's Fig. 11);
 * ``classification.md`` -- the same numbers as Markdown tables (for the README);
 * ``speed.png`` -- ``transform`` throughput (light curves/s) per curve length
-  and encoder variant next to the original package's 57 curves/s, and
-  pre-training throughput (windows/s), from ``speed.json`` when present.
+  and encoder variant, next to the original package's (when it was measured)
+  and the matmul roofline, and pre-training throughput (windows/s), from
+  ``speed.json`` when present.
 
 With ``--quick`` the ``*_quick.json`` files are read and ``*_quick.png``
 written, so smoke runs never overwrite the real figures. A missing results
@@ -23,7 +24,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from _common import parse_args  # noqa: E402
 
-ORIGINAL_CURVES_PER_S = 57  # the original TensorFlow package, 200-point curves, 2 cores
 STYLES = {  # method -> (colour, marker, line style)
     "features+RF": ("black", "s", "-"),
     "LSTM": ("0.5", "v", "--"),
@@ -65,31 +65,47 @@ def plot_classification(result, path):
 
 
 def plot_speed(result, path):
-    """Transform light curves/s by length and variant; fit windows/s."""
-    transform = result.get("transform_curves_per_s", {})
-    fit = result.get("fit_windows_per_s", {})
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [2, 1]})
-    variants = list(transform)
+    """Transform light curves/s by length (ours per variant, the original when measured); fit."""
+    transform = dict(result.get("transform_curves_per_s", {}))
+    transform = {f"ours, {variant}": rates for variant, rates in transform.items()}
+    fit = {f"ours, {variant}": rate for variant, rate in result.get("fit_windows_per_s", {}).items()}
+    original = result.get("original_package", {})
+    if original.get("installed"):
+        by_batch = original["encode_curves_per_s"]
+        lengths_measured = {length for rates in by_batch.values() for length in rates}
+        transform["original (best batch)"] = {
+            length: max(rates.get(length, 0.0) for rates in by_batch.values())
+            for length in lengths_measured}
+        fit["original"] = original["fit_windows_per_s"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 1]})
+    series = list(transform)
     lengths = sorted({int(k) for rates in transform.values() for k in rates})
-    width = 0.8 / max(1, len(variants))
-    for i, variant in enumerate(variants):
-        positions = [j + (i - (len(variants) - 1) / 2) * width for j in range(len(lengths))]
-        rates = [transform[variant].get(str(length), 0.0) for length in lengths]
-        bars = left.bar(positions, rates, width, label=f"ours, {variant}")
+    width = 0.8 / max(1, len(series))
+    for i, name in enumerate(series):
+        positions = [j + (i - (len(series) - 1) / 2) * width for j in range(len(lengths))]
+        rates = [transform[name].get(str(length), 0.0) for length in lengths]
+        bars = left.bar(positions, rates, width, label=name,
+                        color="tab:red" if name.startswith("original") else f"C{i}")
         left.bar_label(bars, fmt="%.0f", fontsize=8)
-    if 200 in lengths:
-        left.axhline(ORIGINAL_CURVES_PER_S, color="tab:red", linestyle="--",
-                     label=f"original TF package, 200 points ({ORIGINAL_CURVES_PER_S}/s)")
+    roofline = result.get("matmul_gflops", {})
+    if isinstance(roofline, dict) and "window_mflops_200" in result and 200 in lengths:
+        limit = roofline["roofline"] * 1e3 / result["window_mflops_200"]
+        center = lengths.index(200)
+        left.hlines(limit, center - 0.45, center + 0.45, color="black", linestyle=":",
+                    label=f"matmul roofline, 200 points ({limit:.0f}/s)")
     left.set_xticks(range(len(lengths)), [f"{length} points" for length in lengths])
     left.set_ylabel("transform: light curves / s")
     left.set_yscale("log")
     left.legend(fontsize=8)
-    bars = right.bar(list(fit), list(fit.values()), color="tab:green")
+    bars = right.bar(list(fit), list(fit.values()),
+                     color=["tab:green"] * (len(fit) - original.get("installed", 0))
+                     + ["tab:red"] * original.get("installed", 0))
     right.bar_label(bars, fmt="%.0f", fontsize=8)
+    right.tick_params(axis="x", labelsize=8)
     right.set_ylabel("fit: 200-point windows / s")
     machine = result.get("environment", {}).get("machine", {})
     fig.suptitle(f"AstromerEmbedder at paper size (d_model 256) on {machine.get('cores', '?')} "
-                 f"cores ({result.get('mode', '?')} mode)")
+                 f"CPU cores, float32 ({result.get('mode', '?')} mode)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -87,7 +87,13 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     max_epochs : int, default=20
         Training epochs (each light curve gives one random window per epoch).
     batch_size : int, default=256
-        Windows per batch, in training and inference.
+        Windows per training batch.
+    inference_batch_size : int or "auto", default="auto"
+        Windows per batch in ``transform``, ``embed_observations``,
+        ``reconstruct`` and ``score``. ``"auto"`` fills each batch with about
+        8192 padded observations on a CPU (about 40 windows of 200 points,
+        more of shorter ones: small enough for the activations to stay in
+        cache) and 262,144 on a GPU.
     lr : float, default=1e-3
         Adam learning rate (betas 0.9, 0.98, eps 1e-9, as in the paper).
     validation_fraction : float or None, default=0.2
@@ -163,6 +169,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "pretrained": [str, os.PathLike, None],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "inference_batch_size": [Interval(Integral, 1, None, closed="left"),
+                                 StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -191,6 +199,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         pretrained=None,
         max_epochs=20,
         batch_size=256,
+        inference_batch_size="auto",
         lr=1e-3,
         validation_fraction=0.2,
         patience=10,
@@ -215,6 +224,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.pretrained = pretrained
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.inference_batch_size = inference_batch_size
         self.lr = lr
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -244,12 +254,23 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """
         self._validate_params()
         light_curves = check_light_curves(X)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return self._fit(light_curves, self._draw_seed(), _train_in_process)
+
+    def _draw_seed(self):
+        """One integer seed from ``random_state`` for everything ``fit`` draws."""
+        return check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+
+    def _fit(self, light_curves, seed, train):
+        """Build ``net_`` from ``seed`` and let ``train(net, n_samples, seed)`` run the epochs.
+
+        ``fit`` trains in this process; :func:`sklearn_astromer.distributed.fit_ddp`
+        passes a data-parallel ``train``.
+        """
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self._initialize_net(seed, light_curves if self.max_epochs > 0 else None)
             if self.max_epochs > 0:
-                self.net_.partial_fit(LightCurveIndexDataset(len(light_curves)), None)
+                train(self.net_, len(light_curves), seed)
                 self._release_training_data()
         self.net_.module_.eval()
         return self
@@ -342,9 +363,12 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _inference_args(self):
         check_is_fitted(self, "net_")
+        batch_size, max_tokens = _inference.inference_batching(self.inference_batch_size,
+                                                               self.net_.device)
         return dict(
             max_obs=self.config_["max_obs"],
-            batch_size=self.batch_size,
+            batch_size=batch_size,
+            max_tokens=max_tokens,
             pad_to_max_obs=self.config_["variant"] == "paper",
             device=self.net_.device,
         )
@@ -478,6 +502,11 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _train_in_process(net, n_samples, seed):
+    """Run ``net``'s training epochs over light curves ``0..n_samples-1``."""
+    net.partial_fit(LightCurveIndexDataset(n_samples), None)
 
 
 def _silent(*args, **kwargs):

@@ -93,7 +93,7 @@ def _masked_reconstruction(embedder, light_curves, rng):
     module = embedder.net_.module_.eval()
     with torch.inference_mode():
         for windows in iter_window_batches(light_curves, args["max_obs"], args["batch_size"],
-                                           args["pad_to_max_obs"]):
+                                           args["pad_to_max_obs"], args["max_tokens"]):
             draw = mask_windows(windows.magnitudes, windows.valid, rng,
                                 mask_frac=embedder.mask_frac, same_frac=embedder.same_frac,
                                 random_frac=embedder.random_frac)

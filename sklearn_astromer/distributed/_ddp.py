@@ -16,7 +16,6 @@ import tempfile
 import numpy as np
 import torch
 import torch.distributed as dist
-from sklearn.utils import check_random_state
 from torch.nn.parallel import DistributedDataParallel
 
 from .._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate
@@ -214,25 +213,21 @@ def leave_process_group():
 
 
 def _fit_on_rank(estimator, X, sharded):
-    """Mirror of ``AstromerEmbedder.fit`` with a :class:`DistributedAstromerNet`."""
+    """``estimator.fit(X)`` with the epochs run by a :class:`DistributedAstromerNet`."""
     estimator._validate_params()
     light_curves = check_light_curves(X)
-    seed = check_random_state(estimator.random_state).randint(np.iinfo(np.int32).max)
-    seed = _broadcast(seed)  # random_state=None must still give one split and one init
+    seed = _broadcast(estimator._draw_seed())  # random_state=None: still one split, one init
     rank = dist.get_rank()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        estimator._initialize_net(seed, light_curves if estimator.max_epochs > 0 else None)
-        if estimator.max_epochs > 0:
-            net = _distributed_copy(estimator.net_, seed, sharded, rank)
-            _check_same_validation(net)
-            torch.manual_seed(seed + 1 + rank)  # different dropout on every rank
-            net.partial_fit(LightCurveIndexDataset(len(light_curves)), None)
-            estimator.net_.history = net.history
-            estimator.net_.optimizer_.load_state_dict(net.optimizer_.state_dict())
-            estimator._release_training_data()
-    estimator.net_.module_.eval()
-    return estimator
+
+    def train_data_parallel(net, n_samples, seed):
+        distributed = _distributed_copy(net, seed, sharded, rank)
+        _check_same_validation(distributed)
+        torch.manual_seed(seed + 1 + rank)  # different dropout on every rank
+        distributed.partial_fit(LightCurveIndexDataset(n_samples), None)
+        net.history = distributed.history
+        net.optimizer_.load_state_dict(distributed.optimizer_.state_dict())
+
+    return estimator._fit(light_curves, seed, train_data_parallel)
 
 
 def _check_same_validation(net):

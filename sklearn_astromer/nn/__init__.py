@@ -9,6 +9,7 @@ from .attention import MultiHeadAttention
 from .clip_loss import ContrastiveLoss, modality_pairs, pairwise_clip_loss
 from .encoder import AstromerEncoder, EncoderBlock
 from .heads import RegressionHead
+from .linear import Linear
 from .metadata import MetadataEncoder
 from .multimodal import MultimodalClassifier, MultimodalCLIPModel, PhotometryTower
 from .positional import TimePositionalEncoding
@@ -19,6 +20,7 @@ __all__ = [
     "AstromerModel",
     "ContrastiveLoss",
     "EncoderBlock",
+    "Linear",
     "MetadataEncoder",
     "MultiHeadAttention",
     "MultimodalCLIPModel",

@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
+from .linear import Linear
 from .positional import TimePositionalEncoding
 
 VARIANTS = ("corrected", "paper")
@@ -32,7 +33,7 @@ class EncoderBlock(nn.Module):
         self.attention_dropout = nn.Dropout(dropout)
         self.attention_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.feed_forward = nn.Sequential(
-            nn.Linear(d_model, d_ff), nn.Tanh(), nn.Linear(d_ff, d_model)
+            Linear(d_model, d_ff), nn.Tanh(), Linear(d_ff, d_model)
         )
         self.feed_forward_dropout = nn.Dropout(dropout)
         self.feed_forward_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)

@@ -23,10 +23,13 @@ class TimePositionalEncoding(nn.Module):
 
     def __init__(self, d_model, base=10000.0):
         super().__init__()
+        self.d_model = d_model
         dims = torch.arange(d_model, dtype=torch.float64)
-        frequencies = base ** (-2.0 * dims / d_model)
-        self.register_buffer("frequencies", frequencies.float(), persistent=False)
-        self.register_buffer("is_even", dims.remainder(2) == 0, persistent=False)
+        frequencies = (base ** (-2.0 * dims / d_model)).float()
+        # Sines and cosines are taken on their own dimensions only: half the
+        # transcendental work of computing both everywhere and selecting.
+        self.register_buffer("sine_frequencies", frequencies[0::2].clone(), persistent=False)
+        self.register_buffer("cosine_frequencies", frequencies[1::2].clone(), persistent=False)
 
     def forward(self, times):
         """Encode times.
@@ -40,5 +43,8 @@ class TimePositionalEncoding(nn.Module):
         -------
         Tensor of shape (batch, length, d_model)
         """
-        angles = times.float().unsqueeze(-1) * self.frequencies
-        return torch.where(self.is_even, torch.sin(angles), torch.cos(angles))
+        times = times.float().unsqueeze(-1)
+        encoding = times.new_empty(*times.shape[:-1], self.d_model)
+        encoding[..., 0::2] = torch.sin(times * self.sine_frequencies)
+        encoding[..., 1::2] = torch.cos(times * self.cosine_frequencies)
+        return encoding

@@ -4,7 +4,6 @@ from sklearn_astromer._validation import check_light_curves
 from sklearn_astromer.preprocessing import (
     consecutive_windows,
     gather_windows,
-    length_sorted_batches,
     random_windows,
 )
 
@@ -42,8 +41,3 @@ def test_gathered_windows_are_zero_mean_padded_and_traceable():
         ragged.values[rows, 1],
     )
     assert sorted(rows.tolist()) == list(range(10))
-
-
-def test_length_sorted_batches_group_similar_lengths():
-    batches = length_sorted_batches(np.array([5, 200, 7, 199, 6]), 2)
-    assert [b.tolist() for b in batches] == [[1, 3], [2, 4], [0]]
