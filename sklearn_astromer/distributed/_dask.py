@@ -94,8 +94,81 @@ def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_co
     return result
 
 
+def nested_light_curves(frame, nested_col, *, time_col="time", mag_col="mag", err_col="err"):
+    """Light curves of a nested-pandas frame, one per row, from its nested column.
+
+    Parameters
+    ----------
+    frame : nested_pandas.NestedFrame (or a DataFrame with a nested column)
+        One row per object (as LSDB catalogues and nested-dask partitions
+        hold them).
+    nested_col : str
+        The nested column holding each object's observations.
+    time_col, mag_col, err_col : str
+        Fields of the nested column; ``err_col`` may be None.
+
+    Returns
+    -------
+    list of float64 ndarray of shape (L_i, 2 or 3)
+        Item ``i`` belongs to row ``i`` of ``frame``.
+    """
+    column = frame[nested_col]
+    fields = [time_col, mag_col] + ([err_col] if err_col is not None else [])
+    values = column.nest.to_flat(fields).to_numpy(dtype=np.float64)
+    lengths = np.asarray(column.array.list_lengths, dtype=np.int64)
+    return np.split(values, np.cumsum(lengths)[:-1])
+
+
+def embed_nested_frame(frame, estimator, *, nested_col, id_col=None, time_col="time",
+                       mag_col="mag", err_col="err"):
+    """Embed every object (row) of a nested-pandas frame: a ``map_partitions``-ready function.
+
+    Parameters
+    ----------
+    frame : nested_pandas.NestedFrame
+        One row per object; ``nested_col`` holds its observations.
+    estimator : fitted transformer of light curves (e.g. AstromerEmbedder)
+    nested_col : str
+        Nested column of the observations (e.g. ``"lc"`` or ``"diaSource"``).
+    id_col : str or None, default=None
+        A base column copied into the result as the object id; the result
+        keeps ``frame``'s index either way, so it joins back to the catalogue.
+    time_col, mag_col, err_col : str
+        Fields of ``nested_col``; ``err_col`` may be None.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per object, ``frame``'s index, ``id_col`` (when given) then the
+        float32 columns of ``estimator.get_feature_names_out()``.
+
+    Examples
+    --------
+    With LSDB (``catalog`` holds a nested column ``"lc"``):
+
+    >>> embeddings = catalog.map_partitions(  # doctest: +SKIP
+    ...     embed_nested_frame, embedder, nested_col="lc", id_col="objectid")
+    """
+    import pandas as pd
+
+    names = list(estimator.get_feature_names_out())
+    if len(frame) == 0:
+        embeddings = np.empty((0, len(names)), np.float32)
+    else:
+        light_curves = nested_light_curves(frame, nested_col, time_col=time_col,
+                                           mag_col=mag_col, err_col=err_col)
+        ids = frame[id_col].to_numpy() if id_col is not None else frame.index.to_numpy()
+        _check_embeddable(light_curves, ids)
+        with _TORCH_LOCK, _thread_limit(_worker_threads()):
+            embeddings = np.asarray(estimator.transform(light_curves), dtype=np.float32)
+    result = pd.DataFrame(embeddings, columns=names, index=frame.index)
+    if id_col is not None:
+        result.insert(0, id_col, frame[id_col])
+    return result
+
+
 def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
-                     err_col="err", partitioned_by_id=False, output=None):
+                     err_col="err", partitioned_by_id=False, nested_col=None, output=None):
     """Embed a Dask DataFrame of observations, one task per partition.
 
     Parameters
@@ -119,6 +192,12 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
         ``id_col`` (``ddf.shuffle(on=id_col)``), a full pass over the data.
         An index that is ``id_col`` with known divisions (after
         ``set_index``) is used as is.
+    nested_col : str or None, default=None
+        For nested frames (nested-pandas partitions, as nested-dask and LSDB
+        hold catalogues): the nested column of each object's observations.
+        Every row is then one object, nothing is shuffled, ``id_col`` is a
+        base column (or None: the index identifies objects) and the result
+        keeps the partitions' index (see :func:`embed_nested_frame`).
     output : str, path-like or None, default=None
         Write the embeddings to this Parquet directory (one file per
         partition, ids included, no index) and return its path.
@@ -150,15 +229,27 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
     import dask
     import pandas as pd
 
+    shipped = dask.delayed(estimator, pure=True)  # one graph key, recomputable if a worker dies
+    names = list(estimator.get_feature_names_out())
+    if nested_col is not None:
+        id_col = id_col if id_col in ddf.columns else None
+        meta = pd.DataFrame({**({id_col: pd.Series(dtype=ddf[id_col].dtype)} if id_col else {}),
+                             **{name: pd.Series(dtype=np.float32) for name in names}},
+                            index=ddf._meta.index[:0])
+        embeddings = ddf.map_partitions(
+            embed_nested_frame, shipped, nested_col=nested_col, id_col=id_col,
+            time_col=time_col, mag_col=mag_col, err_col=err_col, meta=meta)
+        if output is None:
+            return embeddings
+        embeddings.to_parquet(output)
+        return str(output)
     if id_col not in ddf.columns and ddf.index.name == id_col:
         partitioned_by_id = partitioned_by_id or ddf.known_divisions
         ddf = ddf.reset_index()
     if not partitioned_by_id:
         ddf = ddf.shuffle(on=id_col)
-    names = list(estimator.get_feature_names_out())
     meta = pd.DataFrame({id_col: pd.Series(dtype=ddf[id_col].dtype),
                          **{name: pd.Series(dtype=np.float32) for name in names}})
-    shipped = dask.delayed(estimator, pure=True)  # one graph key, recomputable if a worker dies
     embeddings = ddf.map_partitions(
         embed_frame, shipped, id_col=id_col, time_col=time_col, mag_col=mag_col,
         err_col=err_col, meta=meta,
