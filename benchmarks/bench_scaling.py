@@ -34,6 +34,7 @@ from skorch.callbacks import Callback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import environment_info, parse_args, write_result  # noqa: E402,I001
+from _curves import make_curves  # noqa: E402
 
 from sklearn_astromer import AstromerEmbedder  # noqa: E402
 from sklearn_astromer.distributed import embed_partitions, fit_ddp  # noqa: E402
@@ -45,15 +46,6 @@ SETTINGS = {
     "full": dict(n_transform=1000, n_files=4, n_train=512, epochs=3, repeats=5,
                  training_repeats=3),
 }
-
-
-def make_curves(n_curves, n_obs=200, seed=0):
-    """Irregular sinusoids of exactly ``n_obs`` points (times in days)."""
-    rng = np.random.default_rng(seed)
-    times = np.sort(rng.uniform(0, 1000, (n_curves, n_obs)), axis=1) + 50000
-    magnitudes = 15 + np.sin(times / rng.uniform(0.3, 30, (n_curves, 1))) + rng.normal(
-        0, 0.05, (n_curves, n_obs))
-    return list(np.stack([times, magnitudes, np.full_like(times, 0.05)], axis=-1))
 
 
 def write_catalogue(light_curves, n_files, directory):
@@ -222,11 +214,11 @@ def main(argv=None):
     settings = SETTINGS["quick" if args.quick else "full"]
     environment = environment_info()
     start = time.perf_counter()
-    transform = bench_transform(make_curves(settings["n_transform"]), settings["n_files"],
+    transform = bench_transform(make_curves(settings["n_transform"], 200), settings["n_files"],
                                 settings["repeats"])
     print("transform", transform["median"], transform["per_cpu_s_median"],
           transform["speedup"], flush=True)
-    training = bench_training(make_curves(settings["n_train"], seed=1), settings["epochs"],
+    training = bench_training(make_curves(settings["n_train"], 200, seed=1), settings["epochs"],
                               settings["training_repeats"])
     print("training", training["median"], training["per_cpu_s_median"],
           training["speedup"], flush=True)
