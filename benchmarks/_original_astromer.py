@@ -19,9 +19,7 @@ Usage: ``python _original_astromer.py '{"lengths": [200], "n_curves": 256, ...}'
 
 import json
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # the package is written for Keras 2
@@ -30,19 +28,10 @@ os.environ.setdefault("TERM", "dumb")  # it runs os.system("clear") on import
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import median_time  # noqa: E402  (numpy only: no torch in this environment)
 from _curves import make_curves  # noqa: E402
 
 PAPER = dict(num_layers=2, d_model=256, num_heads=4, dff=128, maxlen=200)
-
-
-def median_time(function, repeats):
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def windows_encoded(length, max_obs):
@@ -67,7 +56,7 @@ def bench_encode(model, lengths, n_curves, batch_sizes, repeats):
                         sys.stdout = stdout
                 return np.stack([embedding.mean(axis=0) for embedding in embeddings])
 
-            seconds = median_time(encode_and_pool, repeats)
+            seconds = median_time(encode_and_pool, repeats=repeats)
             curves_per_s[str(batch_size)][str(length)] = n_curves / seconds
             windows_per_s[str(batch_size)][str(length)] = (
                 n_curves * windows_encoded(length, PAPER["maxlen"]) / seconds)
@@ -88,7 +77,7 @@ def bench_fit(model, n_curves, batch_size, repeats):
         for batch in dataset:
             train_step(model.model, batch, optimizer)
 
-    return n_curves / median_time(one_epoch, repeats)
+    return n_curves / median_time(one_epoch, repeats=repeats)
 
 
 def main(argv):
