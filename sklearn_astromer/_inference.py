@@ -62,19 +62,29 @@ def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs, max_t
         )
 
 
-def windows_to_tensors(windows, device, magnitudes=None, mask_in=None):
-    """Move a batch of windows to ``device`` as the encoder's keyword arguments.
+def to_device(array, device):
+    """A numpy array as a tensor on ``device``.
 
-    Arrays are copied into torch's own (aligned) memory: kernels pick their
-    vectorised paths by address alignment, so wrapping numpy memory as is
-    can change results in the last bit from one call to the next.
+    On the CPU the array is copied into torch's own (aligned) memory: kernels
+    pick their vectorised paths by address alignment, so wrapping numpy
+    memory as is can change results in the last bit from one call to the
+    next. For a GPU it goes through pinned (page-locked) memory, so the copy
+    is asynchronous and overlaps the preparation of the next batch.
     """
+    if torch.device(device).type == "cuda":
+        return torch.from_numpy(np.ascontiguousarray(array)).pin_memory().to(
+            device, non_blocking=True)
+    return torch.tensor(array, device=device)
+
+
+def windows_to_tensors(windows, device, magnitudes=None, mask_in=None):
+    """Move a batch of windows to ``device`` as the encoder's keyword arguments."""
     magnitudes = windows.magnitudes if magnitudes is None else magnitudes
     mask_in = ~windows.valid if mask_in is None else mask_in
     return {
-        "times": torch.tensor(windows.times, device=device),
-        "magnitudes": torch.tensor(magnitudes, device=device),
-        "mask_in": torch.tensor(mask_in, device=device),
+        "times": to_device(windows.times, device),
+        "magnitudes": to_device(magnitudes, device),
+        "mask_in": to_device(mask_in, device),
     }
 
 

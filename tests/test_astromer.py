@@ -304,13 +304,3 @@ def test_inference_batch_size_changes_batching_not_embeddings(fitted, sinusoids,
     reference = fitted.set_params(inference_batch_size=1000).transform(X)
     embeddings = fitted.set_params(inference_batch_size=inference_batch_size).transform(X)
     np.testing.assert_allclose(embeddings, reference, rtol=1e-4, atol=1e-5)
-
-
-def test_auto_inference_batches_hold_a_budget_of_observations(tiny_params):
-    from sklearn_astromer._inference import AUTO_TOKENS_PER_BATCH, inference_batching
-
-    assert inference_batching("auto", "cpu") == (None, AUTO_TOKENS_PER_BATCH["cpu"])
-    assert inference_batching("auto", "cuda:0") == (None, AUTO_TOKENS_PER_BATCH["cuda"])
-    assert inference_batching(12, "cpu") == (12, None)
-    with pytest.raises(ValueError, match="inference_batch_size"):
-        AstromerEmbedder(**tiny_params, inference_batch_size="big").fit([np.ones((5, 2))])
