@@ -13,8 +13,8 @@ from .preprocessing import consecutive_windows, gather_windows, length_sorted_ba
 
 #: Padded observations per inference batch when the batch size is "auto". On a
 #: CPU, batches of ~8k observations keep the activations of a paper-size
-#: encoder in cache (measured: 200-point windows run ~1.4x faster in batches
-#: of 40 than of 256); a GPU needs far larger batches to stay busy.
+#: encoder in cache (measured end to end: 200-point windows run 1.5-1.8x faster
+#: in batches of 40 than of 256); a GPU needs far larger batches to stay busy.
 AUTO_TOKENS_PER_BATCH = {"cpu": 8192, "cuda": 262_144}
 
 

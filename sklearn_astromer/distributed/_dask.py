@@ -20,7 +20,10 @@ _TORCH_LOCK = threading.Lock()
 
 def _check_embeddable(light_curves, ids):
     """Name (by id, not by position in a partition) objects left with no finite observation."""
-    n_finite = np.array([np.isfinite(curve).all(axis=1).sum() for curve in light_curves])
+    lengths = np.fromiter(map(len, light_curves), np.int64, count=len(light_curves))
+    finite_rows = np.isfinite(np.concatenate(light_curves)).all(axis=1)
+    n_finite = np.bincount(np.repeat(np.arange(len(lengths)), lengths), weights=finite_rows,
+                           minlength=len(lengths))
     if (n_finite == 0).any():
         unusable = ids[n_finite == 0]
         raise ValueError(
@@ -227,34 +230,23 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
     'embeddings/'
     """
     import dask
-    import pandas as pd
 
     shipped = dask.delayed(estimator, pure=True)  # one graph key, recomputable if a worker dies
-    names = list(estimator.get_feature_names_out())
+    columns = dict(id_col=id_col, time_col=time_col, mag_col=mag_col, err_col=err_col)
     if nested_col is not None:
-        id_col = id_col if id_col in ddf.columns else None
-        meta = pd.DataFrame({**({id_col: pd.Series(dtype=ddf[id_col].dtype)} if id_col else {}),
-                             **{name: pd.Series(dtype=np.float32) for name in names}},
-                            index=ddf._meta.index[:0])
-        embeddings = ddf.map_partitions(
-            embed_nested_frame, shipped, nested_col=nested_col, id_col=id_col,
-            time_col=time_col, mag_col=mag_col, err_col=err_col, meta=meta)
-        if output is None:
-            return embeddings
-        embeddings.to_parquet(output)
-        return str(output)
-    if id_col not in ddf.columns and ddf.index.name == id_col:
-        partitioned_by_id = partitioned_by_id or ddf.known_divisions
-        ddf = ddf.reset_index()
-    if not partitioned_by_id:
-        ddf = ddf.shuffle(on=id_col)
-    meta = pd.DataFrame({id_col: pd.Series(dtype=ddf[id_col].dtype),
-                         **{name: pd.Series(dtype=np.float32) for name in names}})
-    embeddings = ddf.map_partitions(
-        embed_frame, shipped, id_col=id_col, time_col=time_col, mag_col=mag_col,
-        err_col=err_col, meta=meta,
-    )
+        columns.update(nested_col=nested_col, id_col=id_col if id_col in ddf.columns else None)
+        embed, write_index = embed_nested_frame, True
+    else:
+        if id_col not in ddf.columns and ddf.index.name == id_col:
+            partitioned_by_id = partitioned_by_id or ddf.known_divisions
+            ddf = ddf.reset_index()
+        if not partitioned_by_id:
+            ddf = ddf.shuffle(on=id_col)
+        embed, write_index = embed_frame, False
+    # The partition function on the empty meta frame gives the result's columns and dtypes.
+    embeddings = ddf.map_partitions(embed, shipped, meta=embed(ddf._meta, estimator, **columns),
+                                    **columns)
     if output is None:
         return embeddings
-    embeddings.to_parquet(output, write_index=False)
+    embeddings.to_parquet(output, write_index=write_index)
     return str(output)
