@@ -50,7 +50,7 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler
 from torch import nn
 
 from sklearn_astromer import AstromerEmbedder
-from sklearn_astromer._inference import iter_window_batches
+from sklearn_astromer.astromer._inference import iter_window_batches
 from sklearn_astromer._validation import check_light_curves
 from sklearn_astromer.datasets import make_light_curves
 from sklearn_astromer.features import LightCurveFeatures

@@ -1,7 +1,7 @@
 """sklearn-astromer: light-curve embeddings (ASTROMER, AstroM3) as scikit-learn transformers."""
 
-from ._astromer import AstromerEmbedder
-from ._multimodal import MultimodalCLIPEmbedder
+from .astromer import AstromerEmbedder
+from .multimodal import MultimodalCLIPEmbedder
 from ._validation import LightCurveRepairWarning
 
 __version__ = "0.1.0"

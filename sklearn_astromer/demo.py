@@ -11,7 +11,7 @@ from sklearn.metrics import classification_report, f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
-from ._astromer import AstromerEmbedder
+from .astromer import AstromerEmbedder
 from .datasets import make_light_curves
 from .features import LightCurveFeatures
 

@@ -83,7 +83,7 @@ def _masked_reconstruction(embedder, light_curves, rng):
     """
     import torch
 
-    from ._inference import iter_window_batches, windows_to_tensors
+    from .astromer._inference import iter_window_batches, windows_to_tensors
     from .preprocessing import mask_windows
 
     args = embedder._inference_args()
@@ -170,7 +170,7 @@ def attention_weights(embedder, light_curve, *, layer=-1):
     """
     import torch
 
-    from ._inference import iter_window_batches, windows_to_tensors
+    from .astromer._inference import iter_window_batches, windows_to_tensors
 
     light_curves = _one_light_curve(light_curve)
     args = embedder._inference_args()

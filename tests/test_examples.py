@@ -32,7 +32,7 @@ def _run(script):
 
 def _available(script):
     if script == "multimodal.py":
-        return importlib.util.find_spec("sklearn_astromer._multimodal") is not None
+        return importlib.util.find_spec("sklearn_astromer.multimodal") is not None
     return True
 
 
@@ -51,7 +51,7 @@ def test_every_example_is_tested():
 @pytest.mark.parametrize("script", EXAMPLES)
 def test_example_runs_quick(runs, script):
     if not _available(script):
-        pytest.skip("MultimodalCLIPEmbedder (sklearn_astromer._multimodal) is not available")
+        pytest.skip("MultimodalCLIPEmbedder (sklearn_astromer.multimodal) is not available")
     result = runs[script]
     assert result.returncode == 0, result.stderr[-3000:]
     assert EXAMPLES[script] in result.stdout, result.stdout

@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from .._inference import POOLINGS
+from ..astromer._inference import POOLINGS
 from ._common import (
     add_runtime_arguments,
     check_device,
@@ -45,7 +45,7 @@ def add_parser(commands):
 
 def run(args):
     """Embed ``args.input`` into ``args.output``; return the exit code."""
-    from .._astromer import AstromerEmbedder
+    from ..astromer import AstromerEmbedder
 
     writer = EmbeddingWriter(args.output)  # an unknown extension fails before any work
     check_device(args.device)

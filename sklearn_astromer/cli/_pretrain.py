@@ -71,7 +71,7 @@ def run(args):
     """Train on ``args.input`` and save to ``args.out``; return the exit code."""
     from skorch.callbacks import Checkpoint, LoadInitState
 
-    from .._astromer import AstromerEmbedder
+    from ..astromer import AstromerEmbedder
 
     if args.epochs < 0:
         raise ValueError(f"--epochs must be at least 0, got {args.epochs}.")

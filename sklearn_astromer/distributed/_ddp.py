@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from .._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate
+from ..astromer._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate
 from .._validation import check_light_curves
 
 
@@ -79,14 +79,14 @@ def _mean_over_ranks(tensor):
 
 
 class DistributedAstromerNet(AstromerNet):
-    """:class:`~sklearn_astromer._net.AstromerNet` for one rank of a DDP process group.
+    """:class:`~sklearn_astromer.astromer._net.AstromerNet` for one rank of a DDP process group.
 
     Outside an initialised process group it behaves exactly like its parent.
 
     Parameters
     ----------
     *args, **kwargs
-        As for :class:`~sklearn_astromer._net.AstromerNet`.
+        As for :class:`~sklearn_astromer.astromer._net.AstromerNet`.
     seed : int, default=0
         Seed of the per-epoch sample orders (the same on every rank).
     sharded : bool, default=False

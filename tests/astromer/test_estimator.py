@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from sklearn_astromer import AstromerEmbedder, LightCurveRepairWarning
-from sklearn_astromer._net import masked_rmse
+from sklearn_astromer.astromer._net import masked_rmse
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def test_reduced_precision_inference_is_close_to_float32(fitted, sinusoids, prec
 
 def test_transform_in_chunks_equals_one_pass_and_names_global_indices(
         fitted, sinusoids, monkeypatch):
-    import sklearn_astromer._astromer as astromer_module
+    import sklearn_astromer.astromer._estimator as astromer_module
 
     X, _ = sinusoids
     expected = fitted.transform(X)

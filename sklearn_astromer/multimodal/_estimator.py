@@ -14,9 +14,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.dataset import ValidSplit
 
-from ._astromer import AstromerEmbedder, _silent, resolve_device
-from ._multimodal_data import METADATA, PHOTOMETRY, SPECTRUM, MultimodalCollate, prepare_inputs
-from ._multimodal_layout import (
+from ..astromer._estimator import AstromerEmbedder, _silent, resolve_device
+from ._data import METADATA, PHOTOMETRY, SPECTRUM, MultimodalCollate, prepare_inputs
+from ._layout import (
     ESTIMATOR_NAME,
     PHOTOMETRY_KEYS,
     fit_layout,
@@ -26,7 +26,7 @@ from ._multimodal_layout import (
     requested_modalities,
     saved_requested,
 )
-from ._multimodal_net import (
+from ._net import (
     ConfiguredClassifier,
     ConfiguredCLIPModel,
     MultimodalClassifierNet,
@@ -35,9 +35,9 @@ from ._multimodal_net import (
     fuse,
     remap_logit_scales,
 )
-from ._net import LightCurveIndexDataset
-from .nn import ContrastiveLoss
-from .pretrained import save_model
+from ..astromer._net import LightCurveIndexDataset
+from ..nn import ContrastiveLoss
+from ..pretrained import save_model
 
 # Settings saved beside the weights so that from_pretrained restores them.
 SAVED_PARAMS = ("dropout", "batch_size", "output")

@@ -16,10 +16,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _inference
 from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate
-from ._validation import check_light_curves, iter_light_curve_chunks
-from .nn import AstromerModel
-from .nn.encoder import VARIANTS
-from .pretrained import load_pretrained, save_model
+from .._validation import check_light_curves, iter_light_curve_chunks
+from ..nn import AstromerModel
+from ..nn.encoder import VARIANTS
+from ..pretrained import load_pretrained, save_model
 
 ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs")
 # Estimator settings saved beside the weights so that from_pretrained restores them.

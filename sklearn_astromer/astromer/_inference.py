@@ -8,7 +8,7 @@ number of light curves grows.
 import numpy as np
 import torch
 
-from .preprocessing import consecutive_windows, gather_windows, length_sorted_batches
+from ..preprocessing import consecutive_windows, gather_windows, length_sorted_batches
 
 
 #: Padded observations per inference batch when the batch size is "auto". On a
@@ -177,7 +177,7 @@ def masked_rmse_score(model, light_curves, *, max_obs, batch_size, pad_to_max_ob
     curve: ``sqrt(mean over windows of the masked mean squared error)``.
     """
     from ._net import masked_rmse
-    from .preprocessing import mask_windows
+    from ..preprocessing import mask_windows
 
     rng = np.random.default_rng(seed)
     squared_errors, n_windows = 0.0, 0

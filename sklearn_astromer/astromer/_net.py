@@ -10,7 +10,7 @@ import torch
 from skorch import NeuralNet
 from torch.utils.data import Dataset
 
-from .preprocessing import gather_windows, mask_windows, random_windows
+from ..preprocessing import gather_windows, mask_windows, random_windows
 
 
 class LightCurveIndexDataset(Dataset):

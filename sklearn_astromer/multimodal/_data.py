@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._validation import _format_indices, check_light_curves
-from .preprocessing import gather_windows, random_windows
+from .._validation import _format_indices, check_light_curves
+from ..preprocessing import gather_windows, random_windows
 
 PHOTOMETRY, SPECTRUM, METADATA = "photometry", "spectrum", "metadata"
 METADATA_MODALITY = "metadata"

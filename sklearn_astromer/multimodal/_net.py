@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 
-from ._inference import pool_light_curves
-from ._multimodal_data import PHOTOMETRY, SPECTRUM
-from .nn import (
+from ..astromer._inference import pool_light_curves
+from ._data import PHOTOMETRY, SPECTRUM
+from ..nn import (
     AstromerEncoder,
     MetadataEncoder,
     MultimodalClassifier,
@@ -74,7 +74,7 @@ class ConfiguredClassifier(MultimodalClassifier):
 class MultimodalCLIPNet(NeuralNet):
     """:class:`skorch.NeuralNet` that trains the towers with the n-modality CLIP loss.
 
-    Batches come from :class:`~sklearn_astromer._multimodal_data.MultimodalCollate`;
+    Batches come from :class:`~sklearn_astromer.multimodal._data.MultimodalCollate`;
     the criterion is :class:`~sklearn_astromer.nn.ContrastiveLoss`, whose
     learnable logit scales skorch hands to the optimizer with the module's
     parameters.
@@ -143,7 +143,7 @@ def fuse(embeddings):
 
 def remap_logit_scales(saved_modalities, modalities, saved_scales):
     """The saved pair scales for a subset (or reordering) of the saved modalities."""
-    from .nn import modality_pairs
+    from ..nn import modality_pairs
 
     saved_pairs = {
         frozenset((saved_modalities[a], saved_modalities[b])): k

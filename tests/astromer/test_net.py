@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from sklearn_astromer._net import MaskedWindowCollate
+from sklearn_astromer.astromer._net import MaskedWindowCollate
 from sklearn_astromer._validation import check_light_curves
 
 

@@ -9,7 +9,7 @@ learned from the training frame, or read from a model saved by
 
 import numpy as np
 
-from ._multimodal_data import (
+from ._data import (
     METADATA,
     METADATA_MODALITY,
     PHOTOMETRY,
@@ -21,8 +21,8 @@ from ._multimodal_data import (
     is_frame,
     metadata_values,
 )
-from ._multimodal_net import PHOTOMETRY_KEYS
-from .pretrained import load_model, load_pretrained
+from ._net import PHOTOMETRY_KEYS
+from ..pretrained import load_model, load_pretrained
 
 ESTIMATOR_NAME = "MultimodalCLIPEmbedder"
 
