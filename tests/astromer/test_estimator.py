@@ -145,7 +145,8 @@ def test_paper_variant_trains_and_pads_to_max_obs(sinusoids, tiny_params):
 
 
 def test_parameter_count_of_paper_size_models():
-    paper = AstromerEmbedder(variant="paper", max_epochs=0).fit([np.ones((3, 3))])
+    paper = AstromerEmbedder(variant="paper", time_encoding="paper", period_input=False,
+                             max_epochs=0).fit([np.ones((3, 3))])
     assert sum(p.numel() for p in paper.net_.module_.parameters()) == 661_505
 
 

@@ -1,17 +1,21 @@
 import numpy as np
 import torch
 
-from sklearn_astromer.astromer._net import MaskedWindowCollate
+from sklearn_astromer.astromer._net import MaskedWindowCollate, WindowSampler
 from sklearn_astromer._validation import check_light_curves
 
 
-def _collate(fixed, seed=0, pad=False):
+def _curves():
     rng = np.random.default_rng(0)
-    curves = [np.column_stack([np.sort(rng.uniform(0, 500, n)), rng.normal(15, 1, n),
-                               np.full(n, 0.1)]) for n in (250, 200, 30, 1)]
-    return MaskedWindowCollate(check_light_curves(curves), max_obs=200, pad_to_max_obs=pad,
-                               mask_frac=0.5, same_frac=0.2, random_frac=0.2, seed=seed,
-                               fixed=fixed)
+    return check_light_curves([
+        np.column_stack([np.sort(rng.uniform(0, 500, n)), rng.normal(15, 1, n),
+                         rng.uniform(0.05, 0.2, n)]) for n in (250, 200, 30, 1)])
+
+
+def _collate(fixed, seed=0, pad=False, **sampler_params):
+    sampler = WindowSampler(_curves(), max_obs=200, pad_to_max_obs=pad, **sampler_params)
+    return MaskedWindowCollate(sampler, mask_frac=0.5, same_frac=0.2, random_frac=0.2,
+                               seed=seed, fixed=fixed)
 
 
 def test_batch_holds_masked_zero_mean_windows():
