@@ -2,6 +2,7 @@
 
 from ._download import WeightsUnavailableError, fetch_published_weights
 from ._format import is_saved_model_dir, load_model, save_model
+from ._shipped import shipped_model_dir
 
 __all__ = [
     "WeightsUnavailableError",
@@ -10,6 +11,7 @@ __all__ = [
     "load_model",
     "load_pretrained",
     "save_model",
+    "shipped_model_dir",
 ]
 
 
@@ -20,9 +22,11 @@ def load_pretrained(source, cache_dir=None):
     ----------
     source : str or path-like
         A directory written by ``save_pretrained``; ``"macho"`` or ``"atlas"``
-        (the published ASTROMER weights, downloaded once and cached); the path
-        of a published zip; or its unpacked folder (TensorFlow checkpoint or
-        Keras HDF5 file, with ``conf.json``).
+        (the published ASTROMER weights, read from the copies shipped in the
+        package: offline, without h5py; downloaded as a published zip only
+        where an install lacks them); the path of a published zip; or its
+        unpacked folder (TensorFlow checkpoint or Keras HDF5 file, with
+        ``conf.json``).
     cache_dir : path-like, optional
         Where downloads and extracted archives are kept (default
         ``$SKLEARN_ASTROMER_HOME`` or ``~/.cache/sklearn-astromer``).
@@ -38,6 +42,9 @@ def load_pretrained(source, cache_dir=None):
     """
     if is_saved_model_dir(source):
         return load_model(source)
+    shipped = shipped_model_dir(source)
+    if shipped is not None and is_saved_model_dir(shipped):
+        return load_model(shipped)
     from ._published import load_published
 
     return load_published(source, cache_dir=cache_dir)

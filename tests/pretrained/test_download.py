@@ -23,6 +23,7 @@ from sklearn_astromer.pretrained._download import (
     fetch_published_weights,
     safe_extract,
 )
+from sklearn_astromer.pretrained import _shipped, load_pretrained
 from sklearn_astromer.pretrained._published import load_published
 
 MACHO = PUBLISHED_WEIGHTS["macho"]
@@ -109,6 +110,15 @@ def test_atlas_download_and_home_variable(shared_data, serve, tmp_path, monkeypa
     assert (folder / "weights.h5").is_file()
     config, state_dict = load_published("atlas")
     assert config["source"] == "atlas" and len(state_dict) == 30
+
+
+@pytest.mark.shared_data
+def test_install_without_the_shipped_copies_downloads(shared_data, serve, tmp_path, monkeypatch):
+    monkeypatch.setattr(_shipped, "SHIPPED_DIR", tmp_path / "stripped")
+    serve(shared_data / "astromer_weights")
+    config, state_dict = load_pretrained("macho", cache_dir=tmp_path / "cache")
+    assert config["source"] == "macho" and len(state_dict) == 30
+    assert (tmp_path / "cache" / "weights" / MACHO.filename).is_file()
 
 
 def test_wrong_bytes_are_rejected_and_not_kept(serve, tmp_path):
