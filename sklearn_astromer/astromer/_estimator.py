@@ -11,15 +11,26 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from . import _inference
 from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate
 from .._validation import check_light_curves, iter_light_curve_chunks
 from ..nn import AstromerModel
-from ..nn.encoder import VARIANTS
-from ..pretrained import load_pretrained, save_model
+from ..pretrained import (
+    ARCHITECTURE_CONSTRAINTS,
+    check_state_dict,
+    expected_shapes,
+    load_pretrained,
+    model_files,
+    save_model,
+)
 
 ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs")
 # Estimator settings saved beside the weights so that from_pretrained restores them.
@@ -82,8 +93,12 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         written by :meth:`save_pretrained`. The architecture (``d_model``,
         ``n_layers``, ``n_heads``, ``d_ff``, ``variant``, ``pe_base``,
         ``max_obs``) then comes from the weights and the corresponding
-        parameters here are ignored. ``fit`` fine-tunes; with
-        ``max_epochs=0`` the weights stay frozen.
+        parameters here are ignored. Every other setting is this
+        estimator's own parameter, including those saved with the model
+        (``pooling``, ``dropout``, the masking fractions, ``batch_size``):
+        parameters are what you set, so ``clone`` and grid searches behave.
+        :meth:`from_pretrained` is the way to restore the saved settings.
+        ``fit`` fine-tunes; with ``max_epochs=0`` the weights stay frozen.
     max_epochs : int, default=20
         Training epochs (each light curve gives one random window per epoch).
     batch_size : int, default=256
@@ -155,17 +170,12 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     """
 
     _parameter_constraints = {
-        "d_model": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
-        "n_heads": [Interval(Integral, 1, None, closed="left")],
-        "d_ff": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_obs": [Interval(Integral, 1, None, closed="left")],
+        # d_model, n_layers, n_heads, d_ff, dropout, max_obs, variant, pe_base:
+        # shared with the model-file checks, so saved models always load.
+        **ARCHITECTURE_CONSTRAINTS,
         "mask_frac": [Interval(Real, 0, 1, closed="both")],
         "random_frac": [Interval(Real, 0, 1, closed="both")],
         "same_frac": [Interval(Real, 0, 1, closed="both")],
-        "variant": [StrOptions(set(VARIANTS))],
-        "pe_base": [Interval(Real, 0, None, closed="neither")],
         "pretrained": [str, os.PathLike, None],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -280,10 +290,17 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         if self.pretrained is None:
             return {key: getattr(self, key) for key in ARCHITECTURE_KEYS}, None
         config, state_dict = load_pretrained(self.pretrained)
+        config_file, weights_file = model_files(self.pretrained)
         missing = [key for key in ARCHITECTURE_KEYS if key not in config]
         if missing:
-            raise ValueError(f"The pretrained config of {self.pretrained!r} lacks {missing}.")
-        return {key: config[key] for key in ARCHITECTURE_KEYS}, state_dict
+            raise ValueError(f"{config_file}: the config lacks {missing}.")
+        config = {key: config[key] for key in ARCHITECTURE_KEYS}
+        # Before the model is built: weights that do not fit fail here, naming
+        # the file, rather than after allocating the model their config describes.
+        module_params = {key: config[key] for key in ARCHITECTURE_KEYS if key != "max_obs"}
+        check_state_dict(expected_shapes(AstromerModel, **module_params), state_dict,
+                         weights_file)
+        return config, state_dict
 
     def _initialize_net(self, seed, light_curves=None):
         """Build ``net_`` (with its training data loaders when ``light_curves`` is given)."""
@@ -480,16 +497,32 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Other constructor parameters (e.g. ``device``, ``pooling``,
             ``max_epochs`` for a later fine-tuning ``fit``). Settings saved
             with the model (pooling, masking fractions, batch size, dropout)
-            are restored unless given here.
+            are restored unless given here; the returned estimator holds
+            them as its parameters, so its clones keep them. (The
+            constructor, ``AstromerEmbedder(pretrained=source)``, does not
+            restore them: see ``pretrained``.)
 
         Returns
         -------
         AstromerEmbedder
             Fitted: ``transform`` works at once.
+
+        Raises
+        ------
+        ValueError
+            Naming the file, when the model's files are malformed or a saved
+            setting is out of range.
         """
         config, _ = load_pretrained(source)
-        saved = {key: config[key] for key in SAVED_PARAMS if key in config}
+        saved = {key: config[key] for key in SAVED_PARAMS if key in config and key not in params}
+        try:
+            validate_parameter_constraints(
+                {key: cls._parameter_constraints[key] for key in saved}, saved,
+                caller_name=cls.__name__)
+        except InvalidParameterError as error:
+            raise ValueError(f"{model_files(source)[0]}: saved setting: {error}") from None
         estimator = cls(pretrained=source, **{"max_epochs": 0, **saved, **params})
+        estimator._validate_params()
         with torch.random.fork_rng(devices=[]):
             estimator._initialize_net(seed=0)
         estimator.net_.module_.eval()

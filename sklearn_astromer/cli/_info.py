@@ -6,7 +6,7 @@ from ..pretrained import (
     fetch_published_weights,
     is_saved_model_dir,
     load_pretrained,
-    shipped_model_dir,
+    saved_model_dir,
 )
 from ..pretrained._download import PUBLISHED_WEIGHTS
 from ..pretrained._format import CONFIG_NAME, WEIGHTS_NAME
@@ -35,12 +35,11 @@ def run(args):
 
 def model_format(source):
     """A one-line description of how ``source`` stores its weights."""
-    path, shipped = Path(source), ""
-    if not is_saved_model_dir(path) and shipped_model_dir(source) is not None:
-        path = shipped_model_dir(source)
-        shipped = f", shipped copy of the published {PUBLISHED_WEIGHTS[source.lower()].filename}"
-    if is_saved_model_dir(path):
-        size = (path / WEIGHTS_NAME).stat().st_size
+    directory = saved_model_dir(source)
+    if directory is not None:
+        size = (directory / WEIGHTS_NAME).stat().st_size
+        shipped = ("" if is_saved_model_dir(source) else ", shipped copy of the published "
+                   f"{PUBLISHED_WEIGHTS[source.lower()].filename}")
         return f"sklearn-astromer ({CONFIG_NAME} + {WEIGHTS_NAME}, {_size(size)}){shipped}"
     path = Path(source)
     packed = ""
