@@ -1,10 +1,10 @@
-"""Convert the published ASTROMER weights into the copies shipped in ``sklearn_astromer/pretrained/data``.
+"""Convert the published ASTROMER weights into the copies shipped in the package.
 
 Reads the two zips published by the ASTROMER project (``astromer-science/weights``,
 MIT licence) with the package's own readers -- the TensorFlow checkpoint of the
 MACHO model and the Keras HDF5 file of the ATLAS model, no TensorFlow needed --
 checks each zip against its pinned SHA-256, and writes each model in the
-package's own format with ``save_model``:
+package's own format with ``save_model``, in ``sklearn_astromer/pretrained/data``:
 
 - ``macho/config.json`` + ``macho/model.safetensors``
 - ``atlas/config.json`` + ``atlas/model.safetensors``
