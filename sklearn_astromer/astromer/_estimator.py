@@ -9,7 +9,12 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -19,9 +24,14 @@ from ._training import LR_SCHEDULES, stage_params
 from .._periods import lomb_scargle_periods
 from .._validation import check_light_curves, iter_light_curve_chunks
 from ..nn import AstromerModel
-from ..nn.encoder import VARIANTS
-from ..nn.positional import TIME_ENCODINGS
-from ..pretrained import load_pretrained, save_model
+from ..pretrained import (
+    ARCHITECTURE_CONSTRAINTS,
+    check_state_dict,
+    expected_shapes,
+    load_pretrained,
+    model_files,
+    save_model,
+)
 
 ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs",
                      "time_encoding", "period_input", "n_harmonics", "magnitude_scaling")
@@ -30,11 +40,11 @@ ARCHITECTURE_DEFAULTS = {"time_encoding": "paper", "period_input": False, "n_har
                          "magnitude_scaling": "none"}
 MODULE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "time_encoding",
                "period_input", "n_harmonics")
-MAGNITUDE_SCALINGS = ("none", "std")
 LOSS_WEIGHTINGS = ("none", "uncertainty")
 # The period input of new models: its phase harmonics, and whether it is on by default.
 N_HARMONICS = 4
 DEFAULT_PERIOD_INPUT = True
+PERIOD_INPUT_KEYS = "encoder.period_embedding."
 # Estimator settings saved beside the weights so that from_pretrained restores them.
 SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "batch_size")
 # Gradient-norm clip of supervised fine-tuning: a fresh head's first large
@@ -119,6 +129,11 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         ``n_layers``, ``n_heads``, ``d_ff``, ``variant``, ``pe_base``,
         ``max_obs``, ``time_encoding``, ``magnitude_scaling``) then comes
         from the weights and the corresponding parameters here are ignored.
+        Every other setting is this estimator's own parameter, including
+        those saved with the model (``pooling``, ``dropout``, the masking
+        fractions, ``batch_size``): parameters are what you set, so
+        ``clone`` and grid searches behave. :meth:`from_pretrained` is the
+        way to restore the saved settings.
         ``fit`` fine-tunes; with ``max_epochs=0`` the weights stay frozen.
     max_epochs : int, default=20
         Self-supervised training epochs.
@@ -224,20 +239,14 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     """
 
     _parameter_constraints = {
-        "d_model": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
-        "n_heads": [Interval(Integral, 1, None, closed="left")],
-        "d_ff": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_obs": [Interval(Integral, 1, None, closed="left")],
+        # The architecture (d_model, n_layers, n_heads, d_ff, dropout, max_obs,
+        # variant, pe_base, time_encoding, magnitude_scaling): shared with the
+        # model-file checks, so saved models always load.
+        **ARCHITECTURE_CONSTRAINTS,
+        "period_input": ["boolean", StrOptions({"auto"})],
         "mask_frac": [Interval(Real, 0, 1, closed="both")],
         "random_frac": [Interval(Real, 0, 1, closed="both")],
         "same_frac": [Interval(Real, 0, 1, closed="both")],
-        "variant": [StrOptions(set(VARIANTS))],
-        "pe_base": [Interval(Real, 0, None, closed="neither")],
-        "time_encoding": [StrOptions(set(TIME_ENCODINGS))],
-        "period_input": ["boolean", StrOptions({"auto"})],
-        "magnitude_scaling": [StrOptions(set(MAGNITUDE_SCALINGS))],
         "pretrained": [str, os.PathLike, None],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -408,17 +417,24 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             config["n_harmonics"] = N_HARMONICS
             return config, None
         config, state_dict = load_pretrained(self.pretrained)
+        config_file, weights_file = model_files(self.pretrained)
         missing = [key for key in ARCHITECTURE_KEYS
                    if key not in config and key not in ARCHITECTURE_DEFAULTS]
         if missing:
-            raise ValueError(f"The pretrained config of {self.pretrained!r} lacks {missing}.")
+            raise ValueError(f"{config_file}: the config lacks {missing}.")
         config = {key: config.get(key, ARCHITECTURE_DEFAULTS.get(key)) for key in
                   (*ARCHITECTURE_KEYS, "classes")}
         if self.period_input is False and config["period_input"]:
-            raise ValueError(f"The weights of {self.pretrained!r} were trained with a period "
-                             "input; period_input=False cannot remove it.")
+            raise ValueError(f"{config_file}: these weights were trained with a period input; "
+                             "period_input=False cannot remove it.")
         if self.period_input is True:
             config["period_input"] = True
+        # Before the model is built: weights that do not fit fail here, naming
+        # the file, rather than after allocating the model their config describes.
+        shapes = expected_shapes(AstromerModel, **{key: config[key] for key in MODULE_KEYS})
+        check_state_dict(shapes, state_dict, weights_file,
+                         optional=[name for name in shapes if name.startswith(PERIOD_INPUT_KEYS)],
+                         ignored_prefixes=("classifier.",))
         return config, state_dict
 
     def _resolve_architecture(self):
@@ -742,17 +758,33 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Other constructor parameters (e.g. ``device``, ``pooling``,
             ``max_epochs`` for a later fine-tuning ``fit``). Settings saved
             with the model (pooling, masking fractions, batch size, dropout)
-            are restored unless given here.
+            are restored unless given here; the returned estimator holds
+            them as its parameters, so its clones keep them. (The
+            constructor, ``AstromerEmbedder(pretrained=source)``, does not
+            restore them: see ``pretrained``.)
 
         Returns
         -------
         AstromerEmbedder
             Fitted: ``transform`` works at once (and ``predict`` for a model
             saved after supervised fine-tuning).
+
+        Raises
+        ------
+        ValueError
+            Naming the file, when the model's files are malformed or a saved
+            setting is out of range.
         """
         config, _ = load_pretrained(source)
-        saved = {key: config[key] for key in SAVED_PARAMS if key in config}
+        saved = {key: config[key] for key in SAVED_PARAMS if key in config and key not in params}
+        try:
+            validate_parameter_constraints(
+                {key: cls._parameter_constraints[key] for key in saved}, saved,
+                caller_name=cls.__name__)
+        except InvalidParameterError as error:
+            raise ValueError(f"{model_files(source)[0]}: saved setting: {error}") from None
         estimator = cls(pretrained=source, **{"max_epochs": 0, **saved, **params})
+        estimator._validate_params()
         with torch.random.fork_rng(devices=[]):
             estimator._initialize_net(0, estimator._resolve_architecture())
         estimator.net_.module_.eval()
