@@ -238,7 +238,7 @@ def test_info_of_published_weights(shared_data, capsys, tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_demo_saves_figures(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    assert main(["demo", "--epochs", "1", "--pretrain-per-class", "2",
+    assert main(["demo", "--epochs", "1", "--fine-tune-epochs", "1", "--pretrain-per-class", "2",
                  "--labelled-per-class", "4", "--figures", str(tmp_path)]) == 0
     names = {path.name for path in tmp_path.glob("*.png")}
     assert names == {"training_history.png", "reconstruction.png", "attention.png",
