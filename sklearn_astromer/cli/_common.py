@@ -65,6 +65,12 @@ def positive_int(text):
     return value
 
 
+def excerpt(text, limit=60):
+    """``text`` cut to ``limit`` characters, for messages quoting a file's content."""
+    # A line of a binary or corrupt file can be very long; its start says enough.
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def plain(value):
     """A numpy scalar as the Python value (for messages and output tables)."""
     return value.item() if isinstance(value, np.generic) else value
