@@ -11,6 +11,7 @@ from sklearn.metrics import classification_report, f1_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 
+from ._console import epoch_log
 from .astromer import AstromerEmbedder
 from .datasets import make_light_curves
 from .features import LightCurveFeatures
@@ -70,7 +71,8 @@ def run_demo(*, survey="ogle", n_pretrain_per_class=60, n_labelled_per_class=40,
 
     say(f"Pre-training ASTROMER (d_model={d_model}, masked-magnitude reconstruction)")
     embedder = AstromerEmbedder(d_model=d_model, n_heads=4, d_ff=128, max_epochs=max_epochs,
-                                batch_size=64, random_state=random_state, verbose=verbose)
+                                batch_size=64, random_state=random_state,
+                                callbacks=[("epoch_log", epoch_log())] if verbose else None)
     embedder.fit(X_unlabelled)
     say(f"Masked RMSE on the labelled set: {-embedder.score(X):.3f} mag")
 
