@@ -31,15 +31,16 @@ def starting_model(weights, quick):
     if weights is None and SHARED_MACHO.is_file():
         weights = SHARED_MACHO
     if weights is not None:
-        print(f"starting from the published weights {weights}")
+        print(f"starting from the published weights {weights}", flush=True)
         return AstromerEmbedder.from_pretrained(weights)
-    print("published weights not found: pre-training a small model on simulated MACHO")
+    print("published weights not found: pre-training a small model on simulated MACHO",
+          flush=True)
     X_macho, _ = make_light_curves(4 if quick else 60, survey="macho", random_state=0,
                                    n_obs=(40, 120) if quick else None)
     d_model = 16 if quick else 64
     return AstromerEmbedder(d_model=d_model, n_heads=4, d_ff=2 * d_model,
-                            max_epochs=1 if quick else 10, batch_size=64,
-                            random_state=0).fit(X_macho)
+                            max_epochs=1 if quick else 10, batch_size=64, random_state=0,
+                            verbose=int(not quick)).fit(X_macho)
 
 
 def main(quick=False, weights=None):
@@ -52,8 +53,11 @@ def main(quick=False, weights=None):
         base.save_pretrained(Path(folder) / "base")
         fine_tuned = AstromerEmbedder(pretrained=Path(folder) / "base",
                                       max_epochs=1 if quick else 10, lr=3e-4,
-                                      batch_size=32 if quick else 64, random_state=0)
+                                      batch_size=32 if quick else 64, random_state=0,
+                                      verbose=int(not quick))
+        print(f"fine-tuning on {len(X_train)} ZTF-like light curves", flush=True)
         fine_tuned.fit(X_train)  # self-supervised: no labels
+        print("scoring the masked reconstruction before and after", flush=True)
 
         print(f"masked RMSE on held-out ZTF light curves: {-base.score(X_test):.3f} mag before, "
               f"{-fine_tuned.score(X_test):.3f} mag after fine-tuning "
