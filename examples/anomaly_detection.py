@@ -37,7 +37,7 @@ def main(quick=False):
                                  verbose=int(not quick))),
         ("iso", IsolationForest(n_estimators=300, random_state=0)),
     ])
-    print(f"training the embedder ({epochs} epochs) and the forest on {len(X)} light curves",
+    print(f"training the embedder ({epochs} epoch(s)) and the forest on {len(X)} light curves",
           flush=True)
     detector.fit(X)  # no labels anywhere
     print("scoring every light curve", flush=True)

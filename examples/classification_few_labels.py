@@ -34,7 +34,7 @@ def main(quick=False):
 
     # 1. Self-supervised pre-training on the unlabelled survey (y is not used).
     print(f"pre-training ASTROMER on {len(X_unlabelled)} unlabelled light curves "
-          f"({size['epochs']} epochs)", flush=True)
+          f"({size['epochs']} epoch(s))", flush=True)
     embedder = AstromerEmbedder(d_model=size["d_model"], n_heads=4, d_ff=2 * size["d_model"],
                                 max_epochs=size["epochs"], batch_size=64, random_state=0,
                                 verbose=int(not quick))

@@ -33,7 +33,7 @@ def main(quick=False):
                  batch_size=16) if quick else dict(embed_dim=64, d_model=64, d_ff=128,
                                                    max_epochs=30, batch_size=128)
     embedder = MultimodalCLIPEmbedder(**small, random_state=0, verbose=int(not quick))
-    print(f"CLIP pre-training on {len(frame)} stars ({small['max_epochs']} epochs)", flush=True)
+    print(f"CLIP pre-training on {len(frame)} stars ({small['max_epochs']} epoch(s))", flush=True)
     embedder.fit(frame)  # self-supervised: y is not used
     print("embedding; random forests; retrieval", flush=True)
     fused = embedder.transform(frame)
