@@ -14,6 +14,10 @@ from ._tables import check_table_values
 
 # Rows parsed at a time: columns that are not needed are dropped chunk by chunk.
 CHUNK_ROWS = 1_000_000
+# pandas' default missing-value words, for the value columns only: an object id such
+# as "NA" or "null" is a name (only an empty id cell is missing).
+MISSING_WORDS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+                 "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 _FIELD_COUNT = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
@@ -46,10 +50,13 @@ def read_long_csv(path, columns):
         header = pd.read_csv(path, sep=sep, nrows=0, index_col=False).columns
     io_columns = columns.io_columns(header, path)
     used = [name for name in io_columns.values() if name is not None]
+    missing = {name: MISSING_WORDS for name in used}
+    missing[columns.object_id] = [""]
     # Every column is parsed (no usecols), so that pandas refuses a row with more
     # fields than the header instead of silently cutting it.
     with _reading(path), pd.read_csv(path, sep=sep, index_col=False, chunksize=CHUNK_ROWS,
-                                     dtype={columns.object_id: object}) as chunks:
+                                     dtype={columns.object_id: object}, keep_default_na=False,
+                                     na_values=missing) as chunks:
         pieces = [chunk[used] for chunk in chunks]
     frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=used)
     frame = check_table_values(frame, io_columns, lambda row: _locate(path, sep, row))

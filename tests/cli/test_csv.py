@@ -98,3 +98,10 @@ def test_missing_id_and_missing_column(tmp_path):
     _refused(tmp_path / "noid.csv", r"noid.csv, line 3: the object id \('object_id'\) is missing")
     (tmp_path / "nomag.csv").write_text("object_id,time,R\na,1,15\n")
     _refused(tmp_path / "nomag.csv", "no column 'mag'")
+
+
+def test_ids_that_look_missing_are_names_and_value_words_are_missing(tmp_path):
+    (tmp_path / "t.csv").write_text("object_id,time,mag\nNA,1,15\nnull,1,16\nNA,2,NA\n")
+    ids, curves = _read(tmp_path / "t.csv")
+    assert ids.tolist() == ["NA", "null"]
+    assert np.isnan(curves[0][1, 1]) and curves[0][0, 1] == 15
