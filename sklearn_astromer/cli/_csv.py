@@ -89,9 +89,9 @@ def _reading(path):
 
 
 def _open(path, mode):
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, mode, newline="") if "t" in mode else gzip.open(path, mode)
-    return open(path, mode, newline="") if "t" in mode else open(path, mode)
+    text = dict(encoding="utf-8", newline="") if "t" in mode else {}
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    return opener(path, mode, **text)
 
 
 def _first_line_not_utf8(path):

@@ -171,5 +171,5 @@ def _open_text(path, name):
     if name.lower().endswith(".gz"):
         import gzip
 
-        return gzip.open(path, "wt", newline="")
-    return open(path, "w", newline="")
+        return gzip.open(path, "wt", encoding="utf-8", newline="")
+    return open(path, "w", encoding="utf-8", newline="")

@@ -32,7 +32,7 @@ def read_light_curve_file(path):
         the message names the file and the line.
     """
     path = Path(path)
-    with open(path, errors="replace") as handle:
+    with open(path, encoding="utf-8", errors="replace") as handle:
         lines = handle.read().splitlines()
     data_lines = [(number, line) for number, line in enumerate(lines)
                   if line.strip() and not line.lstrip().startswith("#")]
