@@ -228,10 +228,19 @@ def _parquet_errors(file):
     pa, _ = _import_pyarrow_parquet()
     try:
         yield
-    # ValueError too: pandas metadata stored as JSON in the file may be corrupt.
-    except (OSError, ValueError, pa.ArrowException) as error:
+    # ValueError and TypeError too: text (ids) in a damaged file may not decode.
+    except (OSError, ValueError, TypeError, pa.ArrowException) as error:
         message = " ".join(str(error).split()) or type(error).__name__
         raise ValueError(f"{file}: not a readable Parquet file ({message}).") from None
+
+
+def _to_pandas(table):
+    """A pyarrow Table or RecordBatch as a DataFrame; damaged content raises here."""
+    # Full validation finds invalid UTF-8 in string columns, which pandas would only
+    # meet later, outside _parquet_errors; the pandas metadata (index, dtypes) is not
+    # needed and may itself be damaged.
+    table.validate(full=True)
+    return table.to_pandas(ignore_metadata=True)
 
 
 def _parquet_frames(files, batch_rows, columns):
@@ -243,7 +252,7 @@ def _parquet_frames(files, batch_rows, columns):
         while True:
             with _parquet_errors(file):
                 batch = next(batches, None)
-                frame = None if batch is None else batch.to_pandas()
+                frame = None if batch is None else _to_pandas(batch)
             if frame is None:
                 break
             yield file, frame
@@ -306,7 +315,7 @@ def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_
     frames = []
     for file in files:
         with _parquet_errors(file):
-            frames.append(pq.read_table(file, columns=needed).to_pandas())
+            frames.append(_to_pandas(pq.read_table(file, columns=needed)))
     return _split_frame(pd.concat(frames, ignore_index=True), id_col, time_col, mag_col,
                         err_col, extra)
 

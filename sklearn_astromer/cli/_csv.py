@@ -3,6 +3,7 @@
 import csv
 import gzip
 import re
+import warnings
 import zlib
 from contextlib import contextmanager
 
@@ -54,7 +55,7 @@ def read_long_csv(path, columns):
     missing[columns.object_id] = [""]
     # Every column is parsed (no usecols), so that pandas refuses a row with more
     # fields than the header instead of silently cutting it.
-    with _reading(path), pd.read_csv(path, sep=sep, index_col=False, chunksize=CHUNK_ROWS,
+    with _reading(path, sep), pd.read_csv(path, sep=sep, index_col=False, chunksize=CHUNK_ROWS,
                                      dtype={columns.object_id: object}, keep_default_na=False,
                                      na_values=missing) as chunks:
         pieces = [chunk[used] for chunk in chunks]
@@ -65,11 +66,17 @@ def read_long_csv(path, columns):
 
 
 @contextmanager
-def _reading(path):
+def _reading(path, sep=","):
     """Turn the errors of pandas' CSV reader and of gzip into ValueErrors naming ``path``."""
     pd = _import_pandas()
     try:
-        yield
+        with warnings.catch_warnings():
+            # When every data row has more fields than the header, pandas only warns,
+            # and drops the fields.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            yield
+    except pd.errors.ParserWarning as exc:
+        raise ValueError(_first_long_record(path, sep) or f"{path}: {one_line(exc)}") from None
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path}: the file is empty (expected a header line naming the "
                          "columns).") from None
@@ -108,19 +115,40 @@ def _first_line_not_utf8(path):
     return ""
 
 
+def _records(path, sep):
+    """Yield ``(index, first line, fields)`` of the non-blank records; index -1 is the header."""
+    # pandas skips blank lines and lets quoted fields span lines, so count records, not lines.
+    with _open(path, "rt") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        first_line, index = 1, -1
+        for fields in reader:
+            if fields:
+                yield index, first_line, fields
+                index += 1
+            first_line = reader.line_num + 1
+
+
 def _locate(path, sep, row):
     """``"path, line N"`` for data row ``row`` (0: the first after the header)."""
-    # pandas skips blank lines and lets quoted fields span lines, so count records, not lines.
     try:
-        with _open(path, "rt") as handle:
-            reader = csv.reader(handle, delimiter=sep)
-            first_line, index = 1, -1  # -1: the header
-            for fields in reader:
-                if fields:
-                    if index == row:
-                        return f"{path}, line {first_line}"
-                    index += 1
-                first_line = reader.line_num + 1
+        for index, line, _ in _records(path, sep):
+            if index == row:
+                return f"{path}, line {line}"
     except (OSError, ValueError, EOFError, zlib.error, csv.Error):
         pass
     return f"{path}, data row {row + 1}"
+
+
+def _first_long_record(path, sep):
+    """The message naming the first record with more fields than the header, or None."""
+    try:
+        n_header = None
+        for index, line, fields in _records(path, sep):
+            if index < 0:
+                n_header = len(fields)
+            elif len(fields) > n_header:
+                return (f"{path}, line {line}: {len(fields)} fields where the header has "
+                        f"{n_header}.")
+    except (OSError, ValueError, EOFError, zlib.error, csv.Error):
+        pass
+    return None

@@ -11,7 +11,7 @@ def read_light_curve_file(path):
     """Read one light curve from a text file: columns time, magnitude[, error].
 
     Lines starting with ``#`` are comments; one header line of column names
-    is allowed; columns are separated by commas or whitespace; columns after
+    (no field a number) is allowed; columns are separated by commas or whitespace; columns after
     the third are ignored. Bytes that are not UTF-8 never stop the reading
     by themselves: they only make their line unreadable, and the error then
     names it.
@@ -40,7 +40,8 @@ def read_light_curve_file(path):
         raise ValueError(f"{path}: no observations.")
     first_line = data_lines[0][1]
     delimiter = "," if "," in first_line else None
-    header = not _all_numbers(_fields(first_line, delimiter))
+    # A first line with some numbers is a (damaged) observation, not a header.
+    header = not any(_all_numbers([field]) for field in _fields(first_line, delimiter))
     data_lines = data_lines[int(header):]
     if not data_lines:
         raise ValueError(f"{path}: no observations.")

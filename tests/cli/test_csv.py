@@ -74,9 +74,15 @@ def test_fake_and_truncated_and_corrupt_gzip(tmp_path):
 
 
 def test_row_with_an_extra_field_is_refused_naming_its_line(tmp_path):
-    (tmp_path / "extra.csv").write_text(GOOD + "\n\na,3,15.0,0.1,99\n")
+    (tmp_path / "extra.csv").write_text(GOOD + "\n\na,3,15.0,0.1,99\nb,4,15,0.1\n")
     _refused(tmp_path / "extra.csv", re.escape("extra.csv, line 7: 5 fields where the header "
                                                "has 4."))
+
+
+def test_every_row_with_an_extra_field_is_refused_naming_the_first(tmp_path):
+    # pandas only warns there, and drops the extra fields.
+    (tmp_path / "all.csv").write_text("object_id,time,mag\n\na,3,15.0,99\na,4,15.0,99\n")
+    _refused(tmp_path / "all.csv", re.escape("all.csv, line 3: 4 fields where the header has 3."))
 
 
 def test_bad_value_names_the_line_across_blank_lines_and_quoted_newlines(tmp_path):
