@@ -1,4 +1,4 @@
-"""Fixtures of the command-line tests."""
+"""Fixtures and helpers of the command-line tests."""
 
 import pytest
 
@@ -14,3 +14,14 @@ def tiny_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("tiny_model") / "model"
     AstromerEmbedder(**TINY_ASTROMER, max_epochs=1).fit(light_curves).save_pretrained(path)
     return path
+
+
+def long_table(light_curves, prefix="star"):
+    """``(table, ids)``: a long table of ``light_curves``, one row per observation."""
+    import pandas as pd
+
+    ids = [f"{prefix}{index:02d}" for index in range(len(light_curves))]
+    return pd.DataFrame(
+        [(object_id, *row) for object_id, curve in zip(ids, light_curves) for row in curve],
+        columns=["object_id", "time", "mag", "err"],
+    ), ids

@@ -5,6 +5,7 @@ import pytest
 
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer.__main__ import main
+from tests.cli.conftest import long_table
 from tests.conftest import make_sinusoids
 
 pd = pytest.importorskip("pandas")
@@ -13,9 +14,8 @@ pd = pytest.importorskip("pandas")
 @pytest.fixture
 def table(tmp_path):
     light_curves, _ = make_sinusoids(n_samples=6, max_obs=30)
-    rows = [(f"s{index}", *row) for index, curve in enumerate(light_curves) for row in curve]
     path = tmp_path / "table.csv"
-    pd.DataFrame(rows, columns=["object_id", "time", "mag", "err"]).to_csv(path, index=False)
+    long_table(light_curves, prefix="s")[0].to_csv(path, index=False)
     return path, light_curves
 
 
@@ -33,7 +33,7 @@ def test_non_finite_embeddings_fail_naming_the_objects(table, tiny_model, tmp_pa
     assert main(["embed", str(table[0]), "--model", str(tiny_model), "-o", str(output),
                  "-q"]) == 1
     err = capsys.readouterr().err
-    assert "table.csv: object(s) ['s1', 's4'] have embeddings that are not finite" in err
+    assert "table.csv: object(s) ['s01', 's04'] have embeddings that are not finite" in err
     assert not output.exists() and not list(tmp_path.glob("*.partial"))
 
 
@@ -47,6 +47,6 @@ def test_output_reads_back_as_the_float32_embeddings(table, tiny_model, tmp_path
         written = pd.read_parquet(tmp_path / name)
     else:
         written = pd.read_csv(tmp_path / name, sep="\t" if ".tsv" in name else ",")
-    assert written["object_id"].tolist() == [f"s{index}" for index in range(6)]
+    assert written["object_id"].tolist() == [f"s{index:02d}" for index in range(6)]
     expected = AstromerEmbedder.from_pretrained(tiny_model).transform(light_curves)
     np.testing.assert_array_equal(written.iloc[:, 1:].to_numpy(np.float32), expected)

@@ -2,7 +2,6 @@
 
 import json
 
-import numpy as np
 import pytest
 import torch
 from skorch.callbacks import Checkpoint, PassthroughScoring
@@ -10,9 +9,10 @@ from skorch.callbacks import Checkpoint, PassthroughScoring
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer.__main__ import main
 from sklearn_astromer.cli import _checkpoints
+from tests.cli.conftest import long_table
 from tests.conftest import make_sinusoids
 
-pd = pytest.importorskip("pandas")
+pytest.importorskip("pandas")
 
 TINY = ["--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--d-ff", "16",
         "--max-obs", "32", "--batch-size", "32", "--random-state", "0", "-q"]
@@ -23,9 +23,8 @@ SCRIPTED_VALID_LOSS = {1: 3.0, 2: 1.0, 3: 2.0, 4: 2.5, 5: 2.2, 6: 2.1}
 @pytest.fixture
 def table(tmp_path):
     light_curves, _ = make_sinusoids(n_samples=20, max_obs=40)
-    rows = [(f"s{index:02d}", *row) for index, curve in enumerate(light_curves) for row in curve]
     path = tmp_path / "table.csv"
-    pd.DataFrame(rows, columns=["object_id", "time", "mag", "err"]).to_csv(path, index=False)
+    long_table(light_curves)[0].to_csv(path, index=False)
     return path
 
 
