@@ -86,20 +86,20 @@ def _masked_reconstruction(embedder, light_curves, rng):
     from .astromer._inference import iter_window_batches, windows_to_tensors
     from .preprocessing import mask_windows
 
-    args = embedder._inference_args()
+    args = embedder._window_args(light_curves)
+    device = embedder.net_.device
     n_points = len(light_curves.values)
     masked = np.zeros(n_points, dtype=bool)
     reconstruction = np.empty(n_points)
     module = embedder.net_.module_.eval()
     with torch.inference_mode():
-        for windows in iter_window_batches(light_curves, args["max_obs"], args["batch_size"],
-                                           args["pad_to_max_obs"], args["max_tokens"]):
+        for windows in iter_window_batches(light_curves, **args):
             draw = mask_windows(windows.magnitudes, windows.valid, rng,
                                 mask_frac=embedder.mask_frac, same_frac=embedder.same_frac,
                                 random_frac=embedder.random_frac)
-            inputs = windows_to_tensors(windows, args["device"], draw.input_magnitudes,
-                                        draw.mask_in)
-            output = module(**inputs).float().cpu().numpy() + windows.mean_magnitudes[:, None]
+            inputs = windows_to_tensors(windows, device, draw.input_magnitudes, draw.mask_in)
+            output = (module(**inputs).float().cpu().numpy() * windows.magnitude_scales[:, None]
+                      + windows.mean_magnitudes[:, None])
             rows = windows.point_index[windows.valid]
             reconstruction[rows] = output[windows.valid]
             masked[rows] = draw.mask_out[windows.valid]
@@ -173,14 +173,15 @@ def attention_weights(embedder, light_curve, *, layer=-1):
     from .astromer._inference import iter_window_batches, windows_to_tensors
 
     light_curves = _one_light_curve(light_curve)
-    args = embedder._inference_args()
+    args = {**embedder._window_args(light_curves), "batch_size": 1, "max_tokens": None}
     n_layers = embedder.config_["n_layers"]
     if not -n_layers <= layer < n_layers:
         raise ValueError(f"layer={layer} is out of range for {n_layers} encoder block(s).")
-    windows = next(iter_window_batches(light_curves, args["max_obs"], 1, args["pad_to_max_obs"]))
+    windows = next(iter_window_batches(light_curves, **args))
     encoder = embedder.net_.module_.eval().encoder
     with torch.inference_mode():
-        _, weights = encoder(**windows_to_tensors(windows, args["device"]), return_weights=True)
+        _, weights = encoder(**windows_to_tensors(windows, embedder.net_.device),
+                             return_weights=True)
     n_obs = int(windows.valid[0].sum())
     block = weights[layer][0, :, :n_obs, :n_obs].float().cpu().numpy()
     times = light_curves.values[windows.point_index[0, :n_obs], 0]

@@ -2,7 +2,12 @@
 
 from pathlib import Path
 
-from ..pretrained import fetch_published_weights, is_saved_model_dir, load_pretrained
+from ..pretrained import (
+    fetch_published_weights,
+    is_saved_model_dir,
+    load_pretrained,
+    saved_model_dir,
+)
 from ..pretrained._download import PUBLISHED_WEIGHTS
 from ..pretrained._format import CONFIG_NAME, WEIGHTS_NAME
 from ._common import check_model_source
@@ -30,10 +35,13 @@ def run(args):
 
 def model_format(source):
     """A one-line description of how ``source`` stores its weights."""
+    directory = saved_model_dir(source)
+    if directory is not None:
+        size = (directory / WEIGHTS_NAME).stat().st_size
+        shipped = ("" if is_saved_model_dir(source) else ", shipped copy of the published "
+                   f"{PUBLISHED_WEIGHTS[source.lower()].filename}")
+        return f"sklearn-astromer ({CONFIG_NAME} + {WEIGHTS_NAME}, {_size(size)}){shipped}"
     path = Path(source)
-    if is_saved_model_dir(path):
-        size = (path / WEIGHTS_NAME).stat().st_size
-        return f"sklearn-astromer ({CONFIG_NAME} + {WEIGHTS_NAME}, {_size(size)})"
     packed = ""
     if path.suffix == ".zip" or str(source).lower() in PUBLISHED_WEIGHTS:
         packed = "zip of "

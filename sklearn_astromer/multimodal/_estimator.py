@@ -37,7 +37,7 @@ from ._net import (
 )
 from ..astromer._net import LightCurveIndexDataset
 from ..nn import ContrastiveLoss
-from ..pretrained import save_model
+from ..pretrained import model_files, save_model
 
 # Settings saved beside the weights so that from_pretrained restores them.
 SAVED_PARAMS = ("dropout", "batch_size", "output")
@@ -418,7 +418,11 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                          for part in ("towers", "projections"))
         model = {key[len("model."):]: value for key, value in state_dict.items()
                  if key.startswith(prefixes)}
-        self.net_.module_.load_state_dict(model, strict=True)
+        try:
+            self.net_.module_.load_state_dict(model, strict=True)
+        except RuntimeError as error:
+            raise ValueError(f"{model_files(self.pretrained)[1]}: the weights do not fit the "
+                             f"architecture of their config: {error}") from None
         if len(self.modalities_) >= 2:
             scales = remap_logit_scales(config["modalities"], self.modalities_,
                                         state_dict["loss.logit_scales"])

@@ -22,7 +22,14 @@ from ._data import (
     metadata_values,
 )
 from ._net import PHOTOMETRY_KEYS
-from ..pretrained import load_model, load_pretrained
+from ..nn import AstromerEncoder
+from ..pretrained import (
+    check_state_dict,
+    expected_shapes,
+    load_model,
+    load_pretrained,
+    model_files,
+)
 
 ESTIMATOR_NAME = "MultimodalCLIPEmbedder"
 
@@ -147,13 +154,25 @@ def photometry_weights(init):
         return None, None
     if hasattr(init, "net_"):
         config, state_dict = init.config_, init.net_.module_.state_dict()
+        source = None
     elif hasattr(init, "get_params"):
         if getattr(init, "pretrained", None) is None:
             raise ValueError("photometry_init is an unfitted AstromerEmbedder without "
                              "pretrained weights: fit it first.")
-        config, state_dict = load_pretrained(init.pretrained)
+        source = init.pretrained
+        config, state_dict = load_pretrained(source)
     else:
-        config, state_dict = load_pretrained(init)
+        source = init
+        config, state_dict = load_pretrained(source)
+    missing = [key for key in PHOTOMETRY_KEYS if key not in config]
+    if missing:
+        raise ValueError(f"{model_files(source)[0]}: the config of photometry_init lacks "
+                         f"{missing}.")
+    architecture = {key: config[key] for key in PHOTOMETRY_KEYS}
     encoder = {key[len("encoder."):]: value for key, value in state_dict.items()
                if key.startswith("encoder.")}
-    return {key: config[key] for key in PHOTOMETRY_KEYS}, encoder
+    if source is not None:
+        params = {key: value for key, value in architecture.items() if key != "max_obs"}
+        check_state_dict(expected_shapes(AstromerEncoder, **params), encoder,
+                         model_files(source)[1])
+    return architecture, encoder

@@ -26,6 +26,17 @@ class Windows:
         Row of each observation in :attr:`RaggedLightCurves.values`; -1 on padding.
     sample_index : int64 ndarray of shape (n_windows,)
         Light curve of each window.
+    errors : float32 ndarray of shape (n_windows, width)
+        Magnitude errors as given (not centred, not scaled); 0 on padding.
+    magnitude_scales : float64 ndarray of shape (n_windows,)
+        What each window's centred magnitudes were divided by (1 unless
+        scaled); reconstructions are multiplied back by it.
+    phases : float32 ndarray of shape (n_windows, width) or None
+        Phase of each observation at its light curve's period, cycles in
+        [0, 1) (0 on padding and where no period is known); only when
+        periods are given.
+    descriptors : float32 ndarray of shape (n_windows, n_descriptors) or None
+        :func:`window_descriptors`; only when periods are given.
     """
 
     times: np.ndarray
@@ -34,6 +45,10 @@ class Windows:
     mean_magnitudes: np.ndarray
     point_index: np.ndarray
     sample_index: np.ndarray
+    errors: np.ndarray = None
+    magnitude_scales: np.ndarray = None
+    phases: np.ndarray = None
+    descriptors: np.ndarray = None
 
     @property
     def lengths(self):
@@ -85,7 +100,7 @@ def random_windows(lengths, max_obs, rng):
 
 
 def gather_windows(light_curves, sample_index, starts, window_lengths, width,
-                   float32_mean=False):
+                   float32_mean=False, scale_magnitudes=False, periods=None):
     """Gather windows into padded, zero-mean arrays.
 
     Parameters
@@ -101,6 +116,15 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         need it: at MJD ~ 50000 a float32 mean is off by up to a few
         thousandths of a day, and their embeddings follow that offset.
         Otherwise the mean is taken in float64.
+    scale_magnitudes : bool, default=False
+        Divide each window's centred magnitudes by their standard deviation
+        (computed in float64; windows with no spread are left as they are),
+        so every window reaches the model at unit scale. The scale is kept
+        in :attr:`Windows.magnitude_scales` and among the descriptors.
+    periods : tuple of two float ndarrays of shape (n_samples,), optional
+        ``(frequencies, powers)`` of every light curve (cycles/day, 0 where
+        unknown; see :func:`sklearn_astromer._periods.lomb_scargle_periods`):
+        adds :attr:`Windows.phases` and :attr:`Windows.descriptors`.
 
     Returns
     -------
@@ -112,18 +136,73 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         valid, (light_curves.offsets[sample_index] + starts)[:, None] + positions, -1
     )
     observed = np.where(valid[..., None], light_curves.values[np.maximum(point_index, 0)], 0.0)
+    counts = window_lengths[:, None].astype(np.float64)
     if float32_mean:
-        observed = observed.astype(np.float32)
-        sums = np.cumsum(observed, axis=1, dtype=np.float32)[:, -1]
+        observed32 = observed.astype(np.float32)
+        sums = np.cumsum(observed32, axis=1, dtype=np.float32)[:, -1]
         means = sums / window_lengths[:, None].astype(np.float32)
+        centred = np.where(valid[..., None], observed32 - means[:, None, :], 0.0)
     else:
-        means = observed.sum(axis=1) / window_lengths[:, None].astype(np.float64)
-    centred = np.where(valid[..., None], observed - means[:, None, :], 0.0)
-    return Windows(
+        means = observed.sum(axis=1) / counts
+        centred = np.where(valid[..., None], observed - means[:, None, :], 0.0)
+    magnitudes = centred[..., 1].astype(np.float64)
+    spreads = np.sqrt((magnitudes**2).sum(axis=1) / counts[:, 0])
+    scales = np.ones(len(magnitudes))
+    if scale_magnitudes:
+        scales = np.where(spreads > 0, spreads, 1.0)
+        magnitudes = magnitudes / scales[:, None]
+    windows = Windows(
         times=centred[..., 0].astype(np.float32),
-        magnitudes=centred[..., 1].astype(np.float32),
+        magnitudes=magnitudes.astype(np.float32),
         valid=valid,
         mean_magnitudes=means[:, 1].astype(np.float64),
         point_index=point_index,
         sample_index=np.asarray(sample_index, dtype=np.int64),
+        errors=observed[..., 2].astype(np.float32),
+        magnitude_scales=scales,
     )
+    if periods is not None:
+        frequencies = np.asarray(periods[0], dtype=np.float64)[windows.sample_index]
+        powers = np.asarray(periods[1], dtype=np.float64)[windows.sample_index]
+        cycles = observed[..., 0] * frequencies[:, None]  # float64: MJD x 20 c/d keeps 1e-9
+        windows.phases = np.where(valid, cycles - np.floor(cycles), 0.0).astype(np.float32)
+        windows.descriptors = window_descriptors(frequencies, powers, spreads,
+                                                 observed[..., 2], valid)
+    return windows
+
+
+#: Floor of the amplitudes and errors whose logarithms are descriptors, mag.
+_LOG_FLOOR = 1e-4
+
+
+def window_descriptors(frequencies, powers, spreads, errors, valid):
+    """Per-window scalars the period input adds to every observation.
+
+    Parameters
+    ----------
+    frequencies, powers : float ndarrays of shape (n_windows,)
+        The light curve's Lomb-Scargle frequency (cycles/day, 0 if none)
+        and its power.
+    spreads : float ndarray of shape (n_windows,)
+        Standard deviation of the window's magnitudes, mag.
+    errors : float ndarray of shape (n_windows, width)
+    valid : bool ndarray of shape (n_windows, width)
+
+    Returns
+    -------
+    float32 ndarray of shape (n_windows, 5)
+        ``log10`` period (days; 0 when unknown), the period's power, 1 when
+        a period is known, ``log10`` of the spread and of the median error
+        (both floored at 1e-4 mag): see
+        :data:`sklearn_astromer.nn.period.DESCRIPTOR_NAMES`.
+    """
+    has_period = frequencies > 0
+    log_period = np.where(has_period, -np.log10(np.where(has_period, frequencies, 1.0)), 0.0)
+    median_errors = np.nanmedian(np.where(valid, np.abs(errors), np.nan), axis=1)
+    return np.column_stack([
+        log_period,
+        powers,
+        has_period.astype(np.float64),
+        np.log10(np.maximum(spreads, _LOG_FLOOR)),
+        np.log10(np.maximum(np.nan_to_num(median_errors), _LOG_FLOOR)),
+    ]).astype(np.float32)

@@ -214,6 +214,13 @@ def test_info_prints_format_architecture_and_parameter_count(model_dir, capsys):
     assert f"parameters: {n_parameters:,}" in out and "d_model     16" in out
 
 
+def test_info_of_a_shipped_model(capsys):
+    assert main(["info", "macho"]) == 0
+    out = capsys.readouterr().out
+    assert "shipped copy of the published macho.zip" in out and "parameters: 661,505" in out
+    assert "variant     paper" in out
+
+
 def test_info_of_published_weights(shared_data, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("SKLEARN_ASTROMER_HOME", str(tmp_path))
     assert main(["info", str(shared_data / "astromer_weights" / "macho.zip")]) == 0
