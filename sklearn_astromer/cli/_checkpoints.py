@@ -5,6 +5,8 @@
 * Two :class:`~skorch.callbacks.Checkpoint` s: every finished epoch (weights,
   optimizer, history), and the weights of the best validation epoch, as
   early stopping judges it.
+* :class:`StoppingEpochHistory` records the epoch at which early stopping
+  ends a run, which early stopping may end before the checkpoints see it.
 * :class:`ResumeBestTracking` continues the best-epoch tracking of a resumed
   run. skorch's ``LoadInitState`` puts back the weights, the optimizer and
   the history, but ``PassthroughScoring`` (``valid_loss_best``) and
@@ -14,9 +16,17 @@
   interruption.
 """
 
+import copy
+
 import numpy as np
 import torch
-from skorch.callbacks import Callback, Checkpoint, LoadInitState, PassthroughScoring
+from skorch.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    LoadInitState,
+    PassthroughScoring,
+)
 
 HISTORY_FILE = "history.json"
 LAST_PARAMS = "params.pt"
@@ -43,20 +53,24 @@ class FiniteTraining(Callback):
                 "extreme times or magnitudes or a too large --lr; that epoch was not saved.")
 
 
-def _early_stopping(net):
-    return dict(net.callbacks_).get("early_stopping")
+def early_stopping_of(net):
+    """The net's :class:`~skorch.callbacks.EarlyStopping` (whatever its name), or None."""
+    return next((callback for _, callback in net.callbacks_
+                 if isinstance(callback, EarlyStopping)), None)
 
 
 def improves_on_best(net):
-    """``Checkpoint`` monitor: does this epoch's score improve on early stopping's best?
+    """``Checkpoint`` monitor: is this epoch early stopping's new best?
 
-    Runs before early stopping's own ``on_epoch_end``, so it asks the same
-    question with the same threshold; without validation there is no best.
+    Replays the history on a copy of the net's early stopping, so the answer
+    is the same whether early stopping has seen this epoch yet or not;
+    without validation there is no best.
     """
-    early_stopping = _early_stopping(net)
+    early_stopping = early_stopping_of(net)
     if early_stopping is None or early_stopping.monitor not in net.history[-1]:
         return False
-    return bool(early_stopping._is_score_improved(net.history[-1, early_stopping.monitor]))
+    replayed = replay_early_stopping(copy.copy(early_stopping), net.history)
+    return replayed.best_epoch_ == net.history[-1, "epoch"]
 
 
 def replay_early_stopping(early_stopping, rows):
@@ -83,6 +97,30 @@ def replay_early_stopping(early_stopping, rows):
         else:
             early_stopping.misses_ += 1
     return early_stopping
+
+
+class StoppingEpochHistory(Callback):
+    """Checkpoint the history when early stopping ended the run.
+
+    Early stopping stops by raising in its ``on_epoch_end``; callbacks after
+    it (the checkpoints, when the estimator lists its early stopping first)
+    never see that epoch. Its history row is complete all the same, and a
+    resumed run must know that the run was over.
+
+    Parameters
+    ----------
+    checkpoint : Checkpoint
+        The checkpoint whose history file is written.
+    """
+
+    def __init__(self, checkpoint):
+        self.checkpoint = checkpoint
+
+    def on_train_end(self, net, **kwargs):
+        """Save the history if early stopping stopped the run."""
+        early_stopping = early_stopping_of(net)
+        if early_stopping is not None and early_stopping.misses_ >= early_stopping.patience:
+            net.save_params(f_history=self.checkpoint.f_history_)
 
 
 class ResumeBestTracking(Callback):
@@ -112,7 +150,7 @@ class ResumeBestTracking(Callback):
                 best = [row[callback.name] for row in rows if row.get(f"{callback.name}_best")]
                 if best:
                     callback.best_score_ = best[-1]
-        early_stopping = _early_stopping(net)
+        early_stopping = early_stopping_of(net)
         if early_stopping is None:
             return
         replay_early_stopping(early_stopping, rows)
@@ -144,7 +182,8 @@ def pretrain_callbacks(dirname, resume):
                       event_name=None, sink=_report_failed_save)
     # The best weights are saved before the history that records their epoch: an
     # interruption between the two saves then leaves no history pointing at older weights.
-    callbacks = [("finite", FiniteTraining()), ("best_checkpoint", best), ("checkpoint", last)]
+    callbacks = [("finite", FiniteTraining()), ("best_checkpoint", best), ("checkpoint", last),
+                 ("stopping_epoch", StoppingEpochHistory(last))]
     if resume:
         callbacks += [("resume", LoadInitState(last)),
                       ("resume_best", ResumeBestTracking(dirname / BEST_PARAMS))]

@@ -27,6 +27,7 @@ from ._checkpoints import (
     HISTORY_FILE,
     LAST_PARAMS,
     OPTIMIZER,
+    early_stopping_of,
     pretrain_callbacks,
     replay_early_stopping,
 )
@@ -130,7 +131,7 @@ def run(args):
 
 def _report(embedder, args, checkpoints, stopped, say):
     """Say what was saved; return 0, or 130 when epochs are left to train."""
-    early_stopping = dict(embedder.net_.callbacks_).get("early_stopping") or stopped
+    early_stopping = early_stopping_of(embedder.net_) or stopped
     finished = _finished_epochs(checkpoints)
     best = f", weights of the best validation epoch {early_stopping.best_epoch_}" if getattr(
         early_stopping, "best_epoch_", 0) else ""

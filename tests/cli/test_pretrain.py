@@ -8,7 +8,6 @@ from skorch.callbacks import Checkpoint, PassthroughScoring
 
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer.__main__ import main
-from sklearn_astromer.cli import _checkpoints
 from tests.cli.conftest import long_table
 from tests.conftest import make_sinusoids
 
@@ -33,19 +32,22 @@ def weights_by_epoch(monkeypatch):
     """Script the validation losses and record the weights at the end of every epoch."""
     recorded = {}
     average = PassthroughScoring.get_avg_score
-    check = _checkpoints.FiniteTraining.on_epoch_end
+    on_epoch_end = PassthroughScoring.on_epoch_end
 
     def scripted(self, history):
-        real = average(self, history)
-        return SCRIPTED_VALID_LOSS[len(history)] if self.name == "valid_loss" else real
+        if self.name == "valid_loss":
+            return SCRIPTED_VALID_LOSS[len(history)]
+        return average(self, history)
 
     def record(self, net, **kwargs):
-        check(self, net, **kwargs)
-        recorded[len(net.history)] = {name: value.clone()
-                                      for name, value in net.module_.state_dict().items()}
+        # The scorings run first at an epoch's end: these are the epoch's final weights.
+        if self.name == "valid_loss":
+            recorded[len(net.history)] = {name: value.clone()
+                                          for name, value in net.module_.state_dict().items()}
+        on_epoch_end(self, net, **kwargs)
 
     monkeypatch.setattr(PassthroughScoring, "get_avg_score", scripted)
-    monkeypatch.setattr(_checkpoints.FiniteTraining, "on_epoch_end", record)
+    monkeypatch.setattr(PassthroughScoring, "on_epoch_end", record)
     return recorded
 
 
