@@ -32,9 +32,22 @@ def run(args):
     """Run the demo; return the exit code."""
     from ..demo import run_demo
 
+    if args.figures is not None:  # fail now, not after minutes of training
+        check_figures_possible(args.figures)
+
     run_demo(survey=args.survey, max_epochs=args.epochs,
              fine_tune_epochs=args.fine_tune_epochs,
              n_pretrain_per_class=args.pretrain_per_class,
              n_labelled_per_class=args.labelled_per_class,
              random_state=args.random_state, figures_dir=args.figures)
     return 0
+
+
+def check_figures_possible(figures_dir):
+    """Raise when matplotlib is missing or ``figures_dir`` cannot be created."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ImportError('--figures needs matplotlib: pip install "sklearn-astromer[plot]"'
+                          ) from None
+    Path(figures_dir).mkdir(parents=True, exist_ok=True)
