@@ -1,8 +1,8 @@
 """Command line: ``python -m sklearn_astromer COMMAND`` (also ``sklearn-astromer COMMAND``).
 
 Commands: ``demo`` (the README's main job), ``embed`` (embeddings of light
-curves in files), ``pretrain`` (self-supervised training on files, resumable)
-and ``info`` (describe a model). Exit codes: 0 success, 1 an error (one
+curves in files), ``pretrain`` (self-supervised training on files, resumable),
+``info`` (describe a model) and ``simulate`` (write a simulated survey). Exit codes: 0 success, 1 an error (one
 line on stderr, naming the file or row at fault; see
 :mod:`sklearn_astromer.cli._errors`), 2 a usage error, 130 interrupted.
 ``--traceback`` (or ``SKLEARN_ASTROMER_TRACEBACK=1``) shows the Python
@@ -14,9 +14,9 @@ import os
 import sys
 import warnings
 
-from .cli import _demo, _embed, _errors, _info, _pretrain
+from .cli import _demo, _embed, _errors, _info, _pretrain, _simulate
 
-COMMANDS = (_demo, _embed, _pretrain, _info)
+COMMANDS = (_demo, _embed, _pretrain, _info, _simulate)
 
 
 def build_parser():

@@ -12,7 +12,8 @@ from ..pretrained._download import PUBLISHED_WEIGHTS
 from ..pretrained._format import CONFIG_NAME, WEIGHTS_NAME
 from ._common import check_model_source
 
-ARCHITECTURE = ("d_model", "n_layers", "n_heads", "d_ff", "max_obs", "variant", "pe_base")
+ARCHITECTURE = ("d_model", "n_layers", "n_heads", "d_ff", "max_obs", "variant", "pe_base",
+                "time_encoding", "period_input", "magnitude_scaling")
 
 
 def add_parser(commands):
@@ -70,7 +71,7 @@ def describe(source):
         counts[part] = counts.get(part, 0) + tensor.numel()
     lines = [f"model:      {source}", f"format:     {model_format(source)}"]
     lines.append("architecture:")
-    lines += [f"  {key:<12}{config[key]}" for key in ARCHITECTURE if key in config]
+    lines += [f"  {key:<20}{config[key]}" for key in ARCHITECTURE if key in config]
     others = sorted(key for key in config if key not in ARCHITECTURE)
     if others:
         lines.append("settings:")

@@ -211,14 +211,14 @@ def test_info_prints_format_architecture_and_parameter_count(model_dir, capsys):
     module = AstromerEmbedder.from_pretrained(model_dir).net_.module_
     n_parameters = sum(parameter.numel() for parameter in module.parameters())
     assert "config.json + model.safetensors" in out
-    assert f"parameters: {n_parameters:,}" in out and "d_model     16" in out
+    assert f"parameters: {n_parameters:,}" in out and "d_model             16" in out
 
 
 def test_info_of_a_shipped_model(capsys):
     assert main(["info", "macho"]) == 0
     out = capsys.readouterr().out
     assert "shipped copy of the published macho.zip" in out and "parameters: 661,505" in out
-    assert "variant     paper" in out
+    assert "variant             paper" in out
 
 
 def test_info_of_published_weights(shared_data, capsys, tmp_path, monkeypatch):
