@@ -475,7 +475,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             iterator_train__shuffle=True,
             device=self.device_,
             verbose=self.verbose,
-            callbacks__print_log__sink=print_plain_off_terminal,
+            callbacks__print_log__sink=self._log_sink(),
             **{"batch_size": self.batch_size, **training_params},
         )
         self.net_.initialize()
@@ -504,6 +504,11 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                                               in state_dict.items()
                                               if key.startswith("classifier.")})
             self.classifier_net_ = self._classifier_net(model, None, 0)
+
+    def _log_sink(self):
+        """Where the epoch log goes: skorch's PrintLog prints to any sink but ``print``
+        whatever ``verbose`` says, so a silent estimator keeps ``print``."""
+        return print_plain_off_terminal if self.verbose else print
 
     def _periods(self, light_curves):
         """``(frequencies, powers)`` of every light curve for a period input, else None."""
@@ -574,7 +579,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return _supervised.make_classifier_net(
             model, weights=weights, lr=self.fine_tune_lr or self.lr,
             max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, device=self.device_,
-            verbose=self.verbose, callbacks__print_log__sink=print_plain_off_terminal, **params)
+            verbose=self.verbose, callbacks__print_log__sink=self._log_sink(), **params)
 
     # ------------------------------------------------------------ inference
     @contextlib.contextmanager

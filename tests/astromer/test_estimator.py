@@ -338,3 +338,13 @@ def test_inference_batch_size_changes_batching_not_embeddings(fitted, sinusoids,
     reference = fitted.set_params(inference_batch_size=1000).transform(X)
     embeddings = fitted.set_params(inference_batch_size=inference_batch_size).transform(X)
     np.testing.assert_allclose(embeddings, reference, rtol=1e-4, atol=1e-5)
+
+
+def test_verbose_zero_prints_nothing_and_one_prints_a_plain_log(sinusoids, tiny_params, capsys):
+    X, y = sinusoids
+    AstromerEmbedder(**tiny_params, max_epochs=1, fine_tune="supervised",
+                     fine_tune_epochs=1).fit(X, y)
+    assert capsys.readouterr().out == ""
+    AstromerEmbedder(**tiny_params, max_epochs=1, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "\x1b[" not in out  # no colour codes off a terminal
