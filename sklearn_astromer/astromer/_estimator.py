@@ -138,8 +138,10 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         ``fit`` fine-tunes; with ``max_epochs=0`` the weights stay frozen.
     max_epochs : int, default=20
         Self-supervised training epochs.
-    batch_size : int, default=256
-        Windows per training batch.
+    batch_size : int, default=64
+        Windows per training batch (the paper's 5000 suits millions of light
+        curves; on thousands, smaller batches take the steps that learning
+        needs: see the ablation in ``benchmarks/README.md``).
     windows_per_curve : int, default=1
         Random windows drawn from each light curve per epoch.
     loss_weighting : {"none", "uncertainty"}, default="none"
@@ -290,7 +292,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         magnitude_scaling="std",
         pretrained=None,
         max_epochs=20,
-        batch_size=256,
+        batch_size=64,
         windows_per_curve=1,
         loss_weighting="none",
         lr_schedule="warmup_cosine",

@@ -38,7 +38,7 @@ STATE_FILE = "pretrain.json"
 # Settings of a run, with their defaults; a resumed run takes them from STATE_FILE.
 SETTINGS = {
     "d_model": 256, "n_layers": 2, "n_heads": 4, "d_ff": 128, "dropout": 0.1, "max_obs": 200,
-    "variant": "corrected", "pretrained": None, "lr": 1e-3, "batch_size": 256,
+    "variant": "corrected", "pretrained": None, "lr": 1e-3, "batch_size": 64,
     "validation_fraction": 0.2, "patience": 10, "random_state": None,
 }
 
