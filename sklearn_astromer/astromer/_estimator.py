@@ -192,12 +192,15 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; ``"auto"`` takes a GPU when one is visible.
     precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Arithmetic of ``transform``, ``embed_observations``, ``reconstruct``
-        and ``score``: reduced precisions run under :func:`torch.autocast`
-        (matrix multiplies in 16 bits, reductions and layer norms in float32),
-        about twice as fast on GPUs with tensor cores; embeddings then differ
-        from float32 by ~1e-2. Training always runs in float32, and the
-        paper-exact parity holds in float32 only.
+        Arithmetic of ``transform``, ``embed_observations``, ``reconstruct``,
+        ``score`` and ``predict``: reduced precisions run under
+        :func:`torch.autocast` (matrix multiplies in 16 bits, reductions and
+        layer norms in float32), about twice as fast on GPUs with tensor cores
+        and on CPUs with AVX512-BF16; embeddings then differ from float32 by
+        ~1e-2. ``"bfloat16"`` also trains in mixed precision (``fit``: float32
+        weights, optimizer and loss, bfloat16 products); ``"float16"``, which
+        would need loss scaling, trains in float32. The paper-exact parity
+        holds in float32 only.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, window starts, masks, dropout and
         shuffling: the same value gives the same embeddings on the CPU.
@@ -478,6 +481,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             device=self.device_,
             verbose=self.verbose,
             callbacks__print_log__sink=self._log_sink(),
+            autocast_dtype=self._training_dtype(),
             **{"batch_size": self.batch_size, **training_params},
         )
         self.net_.initialize()
@@ -506,6 +510,11 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                                               in state_dict.items()
                                               if key.startswith("classifier.")})
             self.classifier_net_ = self._classifier_net(model, None, 0)
+
+    def _training_dtype(self):
+        """Autocast dtype of training: bfloat16 when asked for; float16 trains in float32
+        (it would need loss scaling)."""
+        return torch.bfloat16 if self.precision == "bfloat16" else None
 
     def _log_sink(self):
         """Where the epoch log goes: skorch's PrintLog prints to any sink but ``print``
@@ -581,7 +590,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return _supervised.make_classifier_net(
             model, weights=weights, lr=self.fine_tune_lr or self.lr,
             max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, device=self.device_,
-            verbose=self.verbose, callbacks__print_log__sink=self._log_sink(), **params)
+            verbose=self.verbose, callbacks__print_log__sink=self._log_sink(),
+            autocast_dtype=self._training_dtype(), **params)
 
     # ------------------------------------------------------------ inference
     @contextlib.contextmanager

@@ -175,19 +175,47 @@ def masked_rmse(reconstruction, magnitudes, mask_out, weights=None):
     return torch.sqrt((squared[has_mask] / n_masked[has_mask]).mean())
 
 
-class AstromerNet(NeuralNet):
+class AutocastMixin:
+    """Run a skorch net's forward passes (training and validation) under :func:`torch.autocast`.
+
+    ``autocast_dtype`` None keeps float32. With ``torch.bfloat16`` the matrix
+    multiplies run in bfloat16 while the weights, the optimizer state and the
+    loss stay float32 (mixed precision): the forward pass is autocast, the
+    loss is computed in float32 outside it, and the backward pass follows the
+    forward's dtypes. bfloat16 has float32's range, so no loss scaling is
+    needed.
+    """
+
+    def infer(self, x, **fit_params):
+        if self.autocast_dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
+            return super().infer(x, **fit_params)
+
+
+class AstromerNet(AutocastMixin, NeuralNet):
     """:class:`skorch.NeuralNet` that trains by masked-magnitude reconstruction.
 
     Batches are ``(inputs, targets)`` pairs of dicts built by
     :class:`MaskedWindowCollate`; the loss is :func:`masked_rmse`, so no
     criterion module is needed.
+
+    Parameters
+    ----------
+    module, *args, **kwargs
+        As for :class:`skorch.NeuralNet`.
+    autocast_dtype : torch.dtype or None, default=None
+        Mixed-precision training (see :class:`AutocastMixin`).
     """
 
-    def __init__(self, module, *args, criterion=torch.nn.MSELoss, **kwargs):
+    def __init__(self, module, *args, criterion=torch.nn.MSELoss, autocast_dtype=None,
+                 **kwargs):
         super().__init__(module, *args, criterion=criterion, **kwargs)
+        self.autocast_dtype = autocast_dtype
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Masked RMSE between the reconstruction and the true magnitudes."""
+        """Masked RMSE between the reconstruction and the true magnitudes, in float32."""
+        y_pred = y_pred.float()
         magnitudes = y_true["magnitudes"].to(y_pred.device)
         mask_out = y_true["mask_out"].to(y_pred.device)
         weights = y_true.get("weights")

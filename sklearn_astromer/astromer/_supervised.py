@@ -7,6 +7,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
 from ._inference import pool_layers, windows_to_tensors
+from ._net import AutocastMixin
 
 #: The classification head: ASTROMER 2 uses an MLP of 1024-512-256 units on
 #: 500 labels per class and more; one hidden layer of 256 overfits less when
@@ -60,6 +61,25 @@ def make_classifier_model(encoder, n_classes):
     return AstromerClassifierModel(encoder, head).to(encoder.input_projection.weight.device)
 
 
+class AstromerClassifierNet(AutocastMixin, NeuralNet):
+    """:class:`skorch.NeuralNet` with cross-entropy on float32 logits, optionally autocast.
+
+    Parameters
+    ----------
+    module, *args, **kwargs
+        As for :class:`skorch.NeuralNet`.
+    autocast_dtype : torch.dtype or None, default=None
+        Mixed-precision training (see :class:`~sklearn_astromer.astromer._net.AutocastMixin`).
+    """
+
+    def __init__(self, module, *args, autocast_dtype=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.autocast_dtype = autocast_dtype
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return super().get_loss(y_pred.float(), y_true, X=X, training=training)
+
+
 def make_classifier_net(model, *, weights, **params):
     """A skorch net training ``model`` with (weighted) cross-entropy.
 
@@ -69,9 +89,9 @@ def make_classifier_net(model, *, weights, **params):
     weights : Tensor or None
         Class weights of the cross-entropy.
     **params
-        Further :class:`skorch.NeuralNet` parameters (loaders, epochs, ...).
+        Further :class:`AstromerClassifierNet` parameters (loaders, epochs, ...).
     """
-    net = NeuralNet(model, criterion=torch.nn.CrossEntropyLoss, criterion__weight=weights,
+    net = AstromerClassifierNet(model, criterion=torch.nn.CrossEntropyLoss, criterion__weight=weights,
                     optimizer=torch.optim.Adam, optimizer__betas=(0.9, 0.98),
                     optimizer__eps=1e-9, iterator_train__shuffle=True, **params)
     return net.initialize()

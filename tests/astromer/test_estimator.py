@@ -348,3 +348,18 @@ def test_verbose_zero_prints_nothing_and_one_prints_a_plain_log(sinusoids, tiny_
     AstromerEmbedder(**tiny_params, max_epochs=1, verbose=1).fit(X)
     out = capsys.readouterr().out
     assert "train_loss" in out and "\x1b[" not in out  # no colour codes off a terminal
+
+
+def test_bfloat16_training_is_mixed_precision(sinusoids, tiny_params):
+    X, y = sinusoids
+    float32 = AstromerEmbedder(**tiny_params, max_epochs=2).fit(X)
+    mixed = AstromerEmbedder(**tiny_params, max_epochs=2, precision="bfloat16",
+                             fine_tune="supervised", fine_tune_epochs=1).fit(X, y)
+    assert mixed.net_.autocast_dtype is torch.bfloat16
+    assert mixed.classifier_net_.autocast_dtype is torch.bfloat16
+    assert all(p.dtype == torch.float32 for p in mixed.net_.module_.parameters())
+    losses = [row["train_loss"] for row in mixed.net_.history]
+    reference = [row["train_loss"] for row in float32.net_.history]
+    assert np.isfinite(losses).all()
+    np.testing.assert_allclose(losses, reference, rtol=0.05)  # same run, bf16 products
+    assert float32.net_.autocast_dtype is None
