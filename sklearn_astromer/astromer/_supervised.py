@@ -6,6 +6,7 @@ from skorch import NeuralNet
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
+from ._finite import FiniteTrainingMixin
 from ._inference import pool_layers, windows_to_tensors
 
 #: The classification head: ASTROMER 2 uses an MLP of 1024-512-256 units on
@@ -18,6 +19,9 @@ CLASS_WEIGHTS = ("balanced", None)
 
 class LabelledWindowCollate:
     """Collate light-curve indices into (unmasked) windows and their class labels.
+
+    The targets are a dict: ``"labels"`` (class index of each window) and
+    ``"sample_index"`` (its light curve, for error messages).
 
     Parameters
     ----------
@@ -40,8 +44,11 @@ class LabelledWindowCollate:
         indices = np.asarray(indices, dtype=np.int64)
         rng = np.random.default_rng([self.seed, *indices]) if self.fixed else self._rng
         windows = self.sampler.sample(indices, rng)
-        labels = self.labels[np.repeat(indices, self.sampler.windows_per_curve)]
-        return windows_to_tensors(windows, "cpu"), torch.from_numpy(labels)
+        labels = self.labels[windows.sample_index]
+        return windows_to_tensors(windows, "cpu"), {
+            "labels": torch.from_numpy(labels),
+            "sample_index": torch.from_numpy(windows.sample_index),
+        }
 
 
 def class_weights(labels, n_classes, mode):
@@ -60,6 +67,18 @@ def make_classifier_model(encoder, n_classes):
     return AstromerClassifierModel(encoder, head).to(encoder.input_projection.weight.device)
 
 
+class ClassifierNet(FiniteTrainingMixin, NeuralNet):
+    """A :class:`skorch.NeuralNet` on :class:`LabelledWindowCollate` batches.
+
+    The criterion sees the labels; a non-finite loss or gradient stops
+    training with a ValueError naming the light curves.
+    """
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion on the window labels."""
+        return super().get_loss(y_pred, y_true["labels"], X=X, training=training)
+
+
 def make_classifier_net(model, *, weights, **params):
     """A skorch net training ``model`` with (weighted) cross-entropy.
 
@@ -71,7 +90,7 @@ def make_classifier_net(model, *, weights, **params):
     **params
         Further :class:`skorch.NeuralNet` parameters (loaders, epochs, ...).
     """
-    net = NeuralNet(model, criterion=torch.nn.CrossEntropyLoss, criterion__weight=weights,
+    net = ClassifierNet(model, criterion=torch.nn.CrossEntropyLoss, criterion__weight=weights,
                     optimizer=torch.optim.Adam, optimizer__betas=(0.9, 0.98),
                     optimizer__eps=1e-9, iterator_train__shuffle=True, **params)
     return net.initialize()
