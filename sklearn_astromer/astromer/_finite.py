@@ -13,9 +13,10 @@ import torch
 
 from .._validation import _format_indices
 
-RESCALE_HINT = ("their numbers overflow the model's float32 arithmetic. Rescale them (e.g. "
-                "subtract a constant, change units), or use a model with "
-                "magnitude_scaling='std', which scales magnitudes of any size.")
+RESCALE_HINT = ("their numbers overflow the model's float32 arithmetic (or, back in the "
+                "input's units, float64). Rescale them (e.g. subtract a constant, change "
+                "units); a model with magnitude_scaling='std' scales each window's magnitudes "
+                "before it sees them.")
 
 
 def check_finite(array, light_curves, what, first_index=0, per_observation=False):

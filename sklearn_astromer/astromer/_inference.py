@@ -207,8 +207,10 @@ def per_observation_outputs(model, light_curves, *, device, embeddings=True,
         if embeddings:
             all_embeddings[rows] = encoded[valid].float().cpu().numpy()
         if reconstruction:
-            reconstructed = (model.head(encoded).float().cpu().numpy()
-                             * windows.magnitude_scales[:, None] + windows.mean_magnitudes[:, None])
+            with np.errstate(over="ignore", invalid="ignore"):  # the caller names what overflows
+                reconstructed = (model.head(encoded).float().cpu().numpy()
+                                 * windows.magnitude_scales[:, None]
+                                 + windows.mean_magnitudes[:, None])
             all_reconstruction[rows] = reconstructed[windows.valid]
     return all_embeddings, all_reconstruction
 

@@ -1,5 +1,6 @@
 """No silent NaN: light curves a model cannot take raise errors naming them, in fit and after."""
 
+import re
 import warnings
 
 import numpy as np
@@ -42,6 +43,21 @@ def test_scaled_model_takes_magnitudes_of_any_size(scaled_model, curves, factor)
     assert np.abs(reconstruction).max() < 100 * factor * np.abs(X[1][:, 1] / factor).max()
     score = scaled_model.score(X)
     assert np.isfinite(score) and score < 0
+
+
+def test_repeated_times_at_the_largest_magnitude_stay_finite(scaled_model, curves):
+    curve = curves[0][0].copy()
+    curve[1, 0] = curve[0, 0]
+    curve[:2, 1] = 1.7e308  # once averaged, to inf
+    assert np.isfinite(scaled_model.transform([curve])).all()
+    assert np.isfinite(scaled_model.embed_observations([curve])[0]).all()
+    # Reconstructions of such a spread may pass 1.8e308, in the input's units.
+    try:
+        reconstruction = scaled_model.reconstruct([curve])[0]
+    except ValueError as error:
+        assert re.search(r"\[0\] give non-finite reconstructions.*float64", str(error))
+    else:
+        assert np.isfinite(reconstruction).all()
 
 
 def test_scaled_model_scores_in_the_input_magnitudes(scaled_model, curves):

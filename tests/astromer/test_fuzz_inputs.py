@@ -5,7 +5,8 @@ times, empty and one-point curves, magnitudes from 1e-300 to 1e300, times up
 to 1e300, two or three columns), dense arrays and single curves passed bare
 go through ``fit``, ``transform``, ``embed_observations``, ``reconstruct`` and
 ``score`` of tiny models in the three numerical set-ups (magnitudes scaled per
-window; unscaled; the paper variant's float32 centring). Whatever comes out
+window, trained with uncertainty weights; unscaled; the paper variant's float32
+centring). Whatever comes out
 must be a ``ValueError``/``TypeError``, or outputs that are finite, with row
 ``i`` for input ``i`` and, per observation, one row per input observation
 (NaN exactly where an observation was dropped).
@@ -28,7 +29,7 @@ from tests.conftest import make_sinusoids
 TINY = dict(d_model=8, n_layers=1, n_heads=2, d_ff=8, max_obs=16, max_epochs=1,
             batch_size=16, random_state=0, device="cpu")
 SETUPS = {
-    "scaled": {},
+    "scaled": dict(loss_weighting="uncertainty"),
     "unscaled": dict(magnitude_scaling="none"),
     "paper": dict(variant="paper", time_encoding="paper", period_input=False,
                   magnitude_scaling="none"),
