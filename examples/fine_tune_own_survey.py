@@ -24,7 +24,7 @@ from sklearn_astromer.datasets import make_light_curves
 
 
 def main(quick=False, weights="macho"):
-    print(f"starting from the pre-trained weights {weights}")
+    print(f"starting from the pre-trained weights {weights}", flush=True)
     base = AstromerEmbedder.from_pretrained(weights)
     X, _ = make_light_curves(3 if quick else 40, survey="ztf", random_state=1,
                              n_obs=(30, 80) if quick else None)
@@ -34,8 +34,11 @@ def main(quick=False, weights="macho"):
         base.save_pretrained(Path(folder) / "base")
         fine_tuned = AstromerEmbedder(pretrained=Path(folder) / "base",
                                       max_epochs=1 if quick else 10, lr=3e-4,
-                                      batch_size=32 if quick else 64, random_state=0)
+                                      batch_size=32 if quick else 64, random_state=0,
+                                      verbose=int(not quick))
+        print(f"fine-tuning on {len(X_train)} ZTF-like light curves", flush=True)
         fine_tuned.fit(X_train)  # self-supervised: no labels
+        print("scoring the masked reconstruction before and after", flush=True)
 
         print(f"masked RMSE on held-out ZTF light curves: {-base.score(X_test):.3f} mag before, "
               f"{-fine_tuned.score(X_test):.3f} mag after fine-tuning "

@@ -32,8 +32,10 @@ def main(quick=False):
                  spectrum_channels=(4, 4, 4, 4), metadata_hidden=16, max_epochs=1,
                  batch_size=16) if quick else dict(embed_dim=64, d_model=64, d_ff=128,
                                                    max_epochs=30, batch_size=128)
-    embedder = MultimodalCLIPEmbedder(**small, random_state=0)
+    embedder = MultimodalCLIPEmbedder(**small, random_state=0, verbose=int(not quick))
+    print(f"CLIP pre-training on {len(frame)} stars ({small['max_epochs']} epoch(s))", flush=True)
     embedder.fit(frame)  # self-supervised: y is not used
+    print("embedding; random forests; retrieval", flush=True)
     fused = embedder.transform(frame)
     print(f"modalities: {embedder.modalities_}; fused embedding {fused.shape}")
 

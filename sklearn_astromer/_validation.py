@@ -17,6 +17,7 @@ Every estimator input goes through :func:`check_light_curves`. Its promises:
 """
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,10 +141,12 @@ def _as_list_of_arrays(light_curves, first_index=0):
         light_curves.dtype != object or light_curves.ndim != 1
     ):
         return _dense_to_list(light_curves)
-    if isinstance(light_curves, (str, bytes)) or not hasattr(light_curves, "__len__"):
+    if _not_a_collection(light_curves):
+        hint = (" (for a dict of light curves, pass list(light_curves.values()))"
+                if isinstance(light_curves, Mapping) else "")
         raise ValueError(
             "Light curves must be a list, object array or Series of (L, 2|3) arrays, "
-            f"or a dense (n_samples, n_steps) array; got {type(light_curves).__name__}."
+            f"or a dense (n_samples, n_steps) array; got {type(light_curves).__name__}{hint}."
         )
     arrays = []
     for index, curve in enumerate(light_curves, start=first_index):
@@ -167,6 +170,13 @@ def _as_list_of_arrays(light_curves, first_index=0):
             array = np.column_stack([array, np.zeros(len(array))])
         arrays.append(array)
     return arrays
+
+
+def _not_a_collection(light_curves):
+    # Strings and mappings have a length but are no sequence of light curves.
+    return isinstance(light_curves, (str, bytes, Mapping)) or not hasattr(
+        light_curves, "__len__"
+    )
 
 
 #: Fewest rows of a dense 2-3 column array whose increasing first column
@@ -293,10 +303,11 @@ def iter_light_curve_chunks(light_curves, chunk_size):
     Lets transforms of large collections validate and embed a bounded number
     of light curves at a time, so memory does not grow with the collection.
     Inputs that cannot be sliced as given (other array-likes) are converted
-    with :func:`numpy.asarray` first; sparse input is passed through whole
-    so that validation refuses it.
+    with :func:`numpy.asarray` first; sparse input and what is no collection
+    (a string, a dict, a scalar) are passed through whole so that validation
+    refuses them with its message.
     """
-    if sparse.issparse(light_curves) or not hasattr(light_curves, "__len__"):
+    if sparse.issparse(light_curves) or _not_a_collection(light_curves):
         yield 0, light_curves
         return
     if hasattr(light_curves, "iloc"):

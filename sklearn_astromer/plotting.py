@@ -43,7 +43,11 @@ def _one_light_curve(light_curve):
 
 
 def plot_training_history(embedder, *, ax=None):
-    """Training and validation loss (masked RMSE) per epoch.
+    """Training and validation loss per epoch.
+
+    The masked-reconstruction loss of self-supervised training, or, for an
+    embedder fine-tuned on labels (``fine_tune="supervised"``), the
+    cross-entropy of that stage.
 
     Parameters
     ----------
@@ -57,9 +61,16 @@ def plot_training_history(embedder, *, ax=None):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(embedder, "net_")
-    history = embedder.net_.history
-    train = [(row["epoch"], row["train_loss"]) for row in history if "train_loss" in row]
-    if not train:
+    stages = [(getattr(embedder, "classifier_net_", None), "cross-entropy",
+               "Supervised fine-tuning loss"),
+              (embedder.net_, "masked RMSE (scaled magnitudes)" if _scaled(embedder)
+               else "masked RMSE (mag)", "Masked-magnitude reconstruction loss")]
+    for net, ylabel, title in stages:
+        history = [] if net is None else net.history
+        train = [(row["epoch"], row["train_loss"]) for row in history if "train_loss" in row]
+        if train:
+            break
+    else:
         raise ValueError("The embedder has no training history (fitted with max_epochs=0?).")
     figure, ax = _axes(ax, figsize=(6, 4))
     ax.plot(*zip(*train), marker="o", label="training")
@@ -69,10 +80,14 @@ def plot_training_history(embedder, *, ax=None):
         best_epoch, best_loss = min(valid, key=lambda pair: pair[1])
         ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best (epoch {best_epoch})")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("masked RMSE (mag)")
-    ax.set_title("Masked-magnitude reconstruction loss")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend()
     return figure
+
+
+def _scaled(embedder):
+    return getattr(embedder, "config_", {}).get("magnitude_scaling") == "std"
 
 
 def _masked_reconstruction(embedder, light_curves, rng):

@@ -145,3 +145,15 @@ def test_subset_keeps_requested_order():
     subset = ragged.subset([2, 0])
     assert subset.lengths.tolist() == [3, 1]
     np.testing.assert_array_equal(subset.values[:, 1], [3, 3, 3, 1])
+
+
+@pytest.mark.parametrize("not_a_collection", [{0: curve([1, 2], [1, 2])}, "abc", b"abc", 3.5])
+def test_fit_and_transform_refuse_what_is_no_collection_with_one_message(not_a_collection):
+    from sklearn_astromer import AstromerEmbedder
+
+    embedder = AstromerEmbedder(d_model=16, n_heads=2, d_ff=16, max_epochs=0)
+    embedder.fit([curve([1, 2, 3], [1, 2, 3])])
+    expected = r"must be a list, object array or Series of \(L, 2\|3\) arrays"
+    for method in (embedder.fit, embedder.transform):
+        with pytest.raises(ValueError, match=expected):
+            method(not_a_collection)

@@ -22,6 +22,7 @@ from . import _inference, _supervised
 from ._finite import check_finite
 from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate, WindowSampler
 from ._training import LR_SCHEDULES, stage_params
+from .._console import print_plain_off_terminal
 from .._periods import lomb_scargle_periods
 from .._validation import check_light_curves, iter_light_curve_chunks
 from ..preprocessing.ranges import check_time_ranges
@@ -489,6 +490,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             iterator_train__shuffle=True,
             device=self.device_,
             verbose=self.verbose,
+            callbacks__print_log__sink=print_plain_off_terminal,
             **{"batch_size": self.batch_size, **training_params},
         )
         self.net_.initialize()
@@ -587,7 +589,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return _supervised.make_classifier_net(
             model, weights=weights, lr=self.fine_tune_lr or self.lr,
             max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, device=self.device_,
-            verbose=self.verbose, **params)
+            verbose=self.verbose, callbacks__print_log__sink=print_plain_off_terminal, **params)
 
     # ------------------------------------------------------------ inference
     def _check_times(self, light_curves, first_index=0):

@@ -28,7 +28,7 @@ def add_parser(commands):
 
 def run(args):
     """Print the description of ``args.model``; return the exit code."""
-    check_model_source(args.model)
+    check_model_source(args.model, option=None)
     print(describe(args.model))
     return 0
 

@@ -144,6 +144,11 @@ def saved_requested(config):
     return list(zip(config["modalities"], config["kinds"], config["columns"]))
 
 
+#: The inputs of the multimodal ASTROMER tower: an AstromerEmbedder trained
+#: with a period input, another time encoding or scaled magnitudes does not fit it.
+TOWER_INPUTS = {"time_encoding": "paper", "period_input": False, "magnitude_scaling": "none"}
+
+
 def photometry_weights(init):
     """``(architecture, encoder state_dict)`` for ``photometry_init``, or ``(None, None)``.
 
@@ -168,6 +173,12 @@ def photometry_weights(init):
     if missing:
         raise ValueError(f"{model_files(source)[0]}: the config of photometry_init lacks "
                          f"{missing}.")
+    unsupported = {key: config[key] for key, plain in TOWER_INPUTS.items()
+                   if config.get(key, plain) != plain}
+    if unsupported:
+        raise ValueError(
+            f"photometry_init has {unsupported}: the multimodal ASTROMER tower takes times and "
+            f"magnitudes only ({TOWER_INPUTS}); train the AstromerEmbedder with these settings.")
     architecture = {key: config[key] for key in PHOTOMETRY_KEYS}
     encoder = {key[len("encoder."):]: value for key, value in state_dict.items()
                if key.startswith("encoder.")}
