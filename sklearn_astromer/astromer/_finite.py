@@ -90,8 +90,7 @@ class FiniteTrainingMixin:
         if not training and loss is not None and not torch.isfinite(loss).item():
             raise self._non_finite_batch(batch, kwargs.get("y_pred"), "validation loss")
 
-    @staticmethod
-    def _non_finite_batch(batch, y_pred, what):
+    def _non_finite_batch(self, batch, y_pred, what):
         """The ValueError naming the light curves behind a non-finite ``what``."""
         _, targets = batch
         samples = targets["sample_index"].cpu().numpy()
@@ -106,5 +105,6 @@ class FiniteTrainingMixin:
                 offending |= ~torch.isfinite(squares.sum(dim=1)).cpu()
         named = samples[offending.numpy()] if offending.any() else samples
         return ValueError(
-            f"Training stopped: non-finite {what} on the batch with light curve(s) "
+            f"Training stopped in epoch {len(self.history)}: non-finite {what} on the batch with "
+            f"light curve(s) "
             f"{_format_indices(np.unique(named))}; {RESCALE_HINT}")

@@ -156,8 +156,8 @@ def test_non_finite_gradients_stop_training(scaled_model):
     parameter = next(net.module_.parameters())
     parameter.grad = torch.full_like(parameter, torch.nan)
     batch = ({}, {"sample_index": torch.tensor([3, 7, 3])})
-    with pytest.raises(ValueError, match=r"non-finite gradients on the batch with light "
-                                         r"curve\(s\) \[3, 7\]"):
+    with pytest.raises(ValueError, match=r"in epoch \d+: non-finite gradients on the batch "
+                                         r"with light curve\(s\) \[3, 7\]"):
         net.on_grad_computed(net, list(net.module_.named_parameters()), batch=batch,
                              training=True)
     parameter.grad = torch.zeros_like(parameter)
