@@ -25,6 +25,10 @@ PERIOD_SEARCH = dict(min_period=0.05, max_period=1000.0, oversampling=2.0,
                      max_n_frequencies=100_000, n_peaks=5)
 
 
+#: Phases of float64 cycle counts beyond 2**52 have no fractional digit.
+_MAX_PHASE_CYCLES = 2.0**52
+
+
 def _weights(errors):
     """Normalised inverse-variance weights; equal weights unless every error is positive."""
     if np.all(errors > 0):
@@ -35,13 +39,28 @@ def _weights(errors):
     return weights / weights.sum()
 
 
+def _searchable(times, magnitudes, min_period):
+    """Whether a period search makes sense: three points, a time span, a magnitude spread.
+
+    Also refuses spans so long that the fastest trial frequency's phases
+    have no fractional digit left in float64 (or that overflow).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = times[-1] - times[0]
+        spread = np.max(magnitudes) - np.min(magnitudes)
+    return (len(times) >= 3 and 0 < span <= _MAX_PHASE_CYCLES * min_period and spread > 0)
+
+
 def _periods_of_range(values, offsets, search):
     """``(frequency, power)`` of light curves ``values[offsets[i]:offsets[i + 1]]``."""
     result = np.zeros((len(offsets) - 1, 2))
     for i, (start, stop) in enumerate(zip(offsets[:-1], offsets[1:])):
         times, magnitudes, errors = values[start:stop].T
-        if stop - start < 3 or times[-1] <= times[0] or np.ptp(magnitudes) <= 0:
+        if not _searchable(times, magnitudes, search["min_period"]):
             continue
+        # The power does not depend on the magnitudes' scale; a power of two
+        # near their largest value (exact) keeps their squares finite.
+        magnitudes = np.ldexp(magnitudes, -np.frexp(np.abs(magnitudes).max())[1])
         result[i] = best_frequency(times, magnitudes, _weights(errors), search["min_period"],
                                    search["max_period"], search["oversampling"],
                                    search["max_n_frequencies"], search["n_peaks"])

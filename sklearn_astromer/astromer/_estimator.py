@@ -19,11 +19,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _inference, _supervised
+from ._finite import check_finite
 from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate, WindowSampler
 from ._training import LR_SCHEDULES, stage_params
 from .._console import print_plain_off_terminal
 from .._periods import lomb_scargle_periods
 from .._validation import check_light_curves, iter_light_curve_chunks
+from ..preprocessing.ranges import check_time_ranges
 from ..nn import AstromerModel
 from ..pretrained import (
     ARCHITECTURE_CONSTRAINTS,
@@ -401,17 +403,30 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             weights = self._resolve_architecture()
-            training = self.max_epochs > 0 or labels is not None
-            periods = self._periods(light_curves) if training else None
-            pretraining = (light_curves, periods) if self.max_epochs > 0 else None
-            self._initialize_net(seed, weights, pretraining)
-            if pretraining is not None:
-                train(self.net_, len(light_curves), seed)
-                _release_training_data(self.net_)
-            if labels is not None:
-                self._fit_supervised(light_curves, periods, labels, seed + 2)
+            try:
+                self._check_times(light_curves)
+                training = self.max_epochs > 0 or labels is not None
+                periods = self._periods(light_curves) if training else None
+                pretraining = (light_curves, periods) if self.max_epochs > 0 else None
+                self._initialize_net(seed, weights, pretraining)
+                if pretraining is not None:
+                    train(self.net_, len(light_curves), seed)
+                    _release_training_data(self.net_)
+                if labels is not None:
+                    self._fit_supervised(light_curves, periods, labels, seed + 2)
+            except ValueError:
+                # Light curves the model cannot take, or a non-finite loss:
+                # leave no half-trained model behind.
+                self._forget_fit()
+                raise
         self.net_.module_.eval()
         return self
+
+    def _forget_fit(self):
+        """Remove every fitted attribute, so that a failed ``fit`` leaves the estimator unfitted."""
+        for name in [name for name in vars(self) if name.endswith("_")
+                     and not name.startswith("__")] + ["_n_features_out"]:
+            self.__dict__.pop(name, None)
 
     def _architecture(self):
         """``(config, state_dict)``: from ``pretrained`` (the weights' own), else the parameters."""
@@ -594,6 +609,17 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             autocast_dtype=self._training_dtype(), **params)
 
     # ------------------------------------------------------------ inference
+    def _check_times(self, light_curves, first_index=0):
+        """Refuse (or warn about) times that this model's windows cannot carry."""
+        check_time_ranges(light_curves, float32_mean=self.config_["variant"] == "paper",
+                          max_obs=self.config_["max_obs"], first_index=first_index)
+
+    def _validated(self, X, first_index=0):
+        """``X`` (or a chunk of it starting at ``first_index``) validated for this model."""
+        light_curves = check_light_curves(X, first_index=first_index)
+        self._check_times(light_curves, first_index)
+        return light_curves
+
     @contextlib.contextmanager
     def _inference_context(self):
         """No autograd, and autocast when a reduced ``precision`` is asked for."""
@@ -630,6 +656,17 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Row ``i`` embeds light curve ``i``; ``n_features`` is ``d_model``
             (``2 * d_model`` for ``pooling="mean_std"``, ``(n_layers + 1) *
             d_model`` for ``pooling="layers"``).
+
+        Raises
+        ------
+        ValueError
+            Naming the light curves, for the input errors of
+            :func:`~sklearn_astromer._validation.check_light_curves`, times
+            the windows cannot carry
+            (:func:`~sklearn_astromer.preprocessing.ranges.check_time_ranges`),
+            and light curves whose numbers overflow the model's float32
+            arithmetic: no method returns NaN or infinity for a kept
+            observation.
         """
         check_is_fitted(self, "net_")
         encoder = self.net_.module_.eval().encoder
@@ -639,50 +676,64 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             layer_weights = torch.softmax(classifier.layer_logits.detach(), dim=0)
         pooled = []
         for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            light_curves = check_light_curves(chunk, first_index=first_index)
+            light_curves = self._validated(chunk, first_index)
             args = self._window_args(light_curves)
             with self._inference_context():
                 pooled.append(_inference.pool_light_curves(
                     encoder, light_curves, pooling=self.pooling, device=self.net_.device,
                     layer_weights=layer_weights, **args))
+            check_finite(pooled[-1], light_curves, "embeddings", first_index)
         return np.concatenate(pooled)
 
     def embed_observations(self, X):
         """Per-observation embeddings (the paper's "attention vectors").
 
+        Parameters
+        ----------
+        X : list of (L_i, 2|3) arrays or ndarray (n_samples, n_steps)
+
         Returns
         -------
         list of float32 ndarray of shape (L_i, d_model)
-            Item ``i`` belongs to light curve ``i``, in the order of its
-            validated observations (sorted by time; dropped or merged
-            observations are announced by a warning).
+            Item ``i`` belongs to light curve ``i``, row ``j`` to its input
+            row ``j``: one row per input observation, in the input's order
+            (the model sees them sorted by time). Rows of dropped
+            observations (NaN or infinite values, announced by a warning)
+            are NaN; observations at the same time each get their own row.
         """
         check_is_fitted(self, "net_")
-        light_curves = check_light_curves(X)
+        light_curves = self._validated(X)
         args = self._window_args(light_curves)
         with self._inference_context():
             embeddings, _ = _inference.per_observation_outputs(
                 self.net_.module_.eval(), light_curves, reconstruction=False,
                 device=self.net_.device, **args)
-        return light_curves.split(embeddings)
+        check_finite(embeddings, light_curves, "embeddings", per_observation=True)
+        return light_curves.split_to_inputs(embeddings)
 
     def reconstruct(self, X):
         """Reconstructed magnitudes of every observation, nothing masked.
+
+        Parameters
+        ----------
+        X : list of (L_i, 2|3) arrays or ndarray (n_samples, n_steps)
 
         Returns
         -------
         list of float64 ndarray of shape (L_i,)
             Magnitudes in the input's scale (each window's scale and mean
-            added back).
+            added back), one per input observation in the input's order; NaN
+            for dropped observations (as :meth:`embed_observations`).
         """
         check_is_fitted(self, "net_")
-        light_curves = check_light_curves(X)
+        light_curves = self._validated(X)
         args = self._window_args(light_curves)
         with self._inference_context():
             _, reconstruction = _inference.per_observation_outputs(
                 self.net_.module_.eval(), light_curves, embeddings=False,
                 device=self.net_.device, **args)
-        return light_curves.split(reconstruction)
+        check_finite(reconstruction, light_curves, "reconstructions", per_observation=True)
+        return light_curves.split_to_inputs(reconstruction)
 
     def score(self, X, y=None):
         """Negative masked-reconstruction RMSE (magnitudes), with a fixed mask seed.
@@ -700,9 +751,11 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Returns
         -------
         float
+            Finite: light curves whose reconstruction errors overflow raise a
+            ValueError naming them (see :meth:`transform`).
         """
         check_is_fitted(self, "net_")
-        light_curves = check_light_curves(X)
+        light_curves = self._validated(X)
         args = self._window_args(light_curves)
         with self._inference_context():
             rmse = _inference.masked_rmse_score(
@@ -728,11 +781,12 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         model = self.classifier_net_.module_.eval()
         probabilities = []
         for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            light_curves = check_light_curves(chunk, first_index=first_index)
+            light_curves = self._validated(chunk, first_index)
             args = self._window_args(light_curves)
             with self._inference_context():
                 logits = _supervised.predict_logits(model, light_curves,
                                                     device=self.net_.device, **args)
+            check_finite(logits.numpy(), light_curves, "class logits", first_index)
             probabilities.append(torch.softmax(logits.double(), dim=1).numpy())
         return np.concatenate(probabilities)
 

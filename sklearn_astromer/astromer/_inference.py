@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..preprocessing import consecutive_windows, gather_windows, length_sorted_batches
+from ._finite import non_finite_error
 
 
 #: Padded observations per inference batch when the batch size is "auto". On a
@@ -206,8 +207,10 @@ def per_observation_outputs(model, light_curves, *, device, embeddings=True,
         if embeddings:
             all_embeddings[rows] = encoded[valid].float().cpu().numpy()
         if reconstruction:
-            reconstructed = (model.head(encoded).float().cpu().numpy()
-                             * windows.magnitude_scales[:, None] + windows.mean_magnitudes[:, None])
+            with np.errstate(over="ignore", invalid="ignore"):  # the caller names what overflows
+                reconstructed = (model.head(encoded).float().cpu().numpy()
+                                 * windows.magnitude_scales[:, None]
+                                 + windows.mean_magnitudes[:, None])
             all_reconstruction[rows] = reconstructed[windows.valid]
     return all_embeddings, all_reconstruction
 
@@ -219,13 +222,21 @@ def masked_rmse_score(model, light_curves, *, device, seed, mask_frac, same_frac
     The value pre-training minimises, computed on every window of every light
     curve: ``sqrt(mean over windows of the masked mean squared error)``;
     windows that the model sees scaled are scaled back, so models with and
-    without magnitude scaling compare.
+    without magnitude scaling compare. Errors are summed in float64 and the
+    scales applied with the largest factored out, so light curves of any
+    magnitude range give a finite score.
+
+    Raises
+    ------
+    ValueError
+        Naming the light curves whose reconstruction errors are not finite
+        (their numbers overflow the model's float32 arithmetic), or when no
+        light curve has two observations.
     """
-    from ._net import masked_rmse
     from ..preprocessing import mask_windows
 
     rng = np.random.default_rng(seed)
-    squared_errors, n_windows = 0.0, 0
+    window_errors, window_scales, window_samples = [], [], []
     for windows in iter_window_batches(light_curves, **window_args):
         masked = mask_windows(windows.magnitudes, windows.valid, rng,
                               mask_frac=mask_frac, same_frac=same_frac, random_frac=random_frac)
@@ -233,13 +244,24 @@ def masked_rmse_score(model, light_curves, *, device, seed, mask_frac, same_frac
         if not has_mask.any():
             continue
         inputs = windows_to_tensors(windows, device, masked.input_magnitudes, masked.mask_in)
-        scales = torch.from_numpy(windows.magnitude_scales).to(device).float()[:, None]
-        reconstruction = model(**inputs).float() * scales
-        target = torch.from_numpy(windows.magnitudes).to(reconstruction.device) * scales
-        mask_out = torch.from_numpy(masked.mask_out).to(reconstruction.device)
-        batch_rmse = masked_rmse(reconstruction, target, mask_out).item()
-        squared_errors += batch_rmse**2 * has_mask.sum()
-        n_windows += has_mask.sum()
-    if n_windows == 0:
+        reconstruction = model(**inputs).double().cpu().numpy()
+        errors = np.where(masked.mask_out, reconstruction - windows.magnitudes, 0.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            squared = (errors**2).sum(axis=1)[has_mask] / masked.mask_out.sum(axis=1)[has_mask]
+        if not np.isfinite(squared).all():
+            raise non_finite_error(light_curves,
+                                   windows.sample_index[has_mask][~np.isfinite(squared)],
+                                   "reconstruction errors")
+        window_errors.append(squared)
+        window_scales.append(windows.magnitude_scales[has_mask])
+        window_samples.append(windows.sample_index[has_mask])
+    if not window_errors:
         raise ValueError("No light curve has the two observations needed to mask one.")
-    return float(np.sqrt(squared_errors / n_windows))
+    squared, scales = np.concatenate(window_errors), np.concatenate(window_scales)
+    largest = scales.max()
+    with np.errstate(over="ignore"):
+        rmse = largest * np.sqrt(np.mean((scales / largest) ** 2 * squared))
+    if not np.isfinite(rmse):  # an RMSE beyond float64, in the input's magnitudes
+        raise non_finite_error(light_curves, np.concatenate(window_samples)[scales == largest],
+                               "reconstruction errors")
+    return float(rmse)

@@ -11,6 +11,7 @@ from skorch import NeuralNet
 from torch.utils.data import Dataset
 
 from ..preprocessing import gather_windows, mask_windows, random_windows
+from ._finite import FiniteTrainingMixin
 from ._inference import windows_to_tensors
 
 
@@ -82,6 +83,8 @@ class MaskedWindowCollate:
     to ``max_obs`` observations at uniformly random starts; windows are
     zero-meaned (and scaled, and given phases, as the sampler says) and
     masked 50/20/20 (see :func:`sklearn_astromer.preprocessing.mask_windows`).
+    The targets also hold each window's light curve (``"sample_index"``), so
+    that a non-finite loss can name the light curves.
 
     Parameters
     ----------
@@ -116,6 +119,7 @@ class MaskedWindowCollate:
         targets = {
             "magnitudes": torch.from_numpy(windows.magnitudes),
             "mask_out": torch.from_numpy(masked.mask_out),
+            "sample_index": torch.from_numpy(windows.sample_index),
         }
         if self.uncertainty_weights:
             targets["weights"] = torch.from_numpy(uncertainty_weights(windows.errors,
@@ -193,12 +197,13 @@ class AutocastMixin:
             return super().infer(x, **fit_params)
 
 
-class AstromerNet(AutocastMixin, NeuralNet):
+class AstromerNet(FiniteTrainingMixin, AutocastMixin, NeuralNet):
     """:class:`skorch.NeuralNet` that trains by masked-magnitude reconstruction.
 
     Batches are ``(inputs, targets)`` pairs of dicts built by
     :class:`MaskedWindowCollate`; the loss is :func:`masked_rmse`, so no
-    criterion module is needed.
+    criterion module is needed. A non-finite loss or gradient stops training
+    with a ValueError naming the light curves (:class:`FiniteTrainingMixin`).
 
     Parameters
     ----------

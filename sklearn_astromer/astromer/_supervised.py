@@ -6,6 +6,7 @@ from skorch import NeuralNet
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
+from ._finite import FiniteTrainingMixin
 from ._inference import pool_layers, windows_to_tensors
 from ._net import AutocastMixin
 
@@ -19,6 +20,9 @@ CLASS_WEIGHTS = ("balanced", None)
 
 class LabelledWindowCollate:
     """Collate light-curve indices into (unmasked) windows and their class labels.
+
+    The targets are a dict: ``"labels"`` (class index of each window) and
+    ``"sample_index"`` (its light curve, for error messages).
 
     Parameters
     ----------
@@ -41,8 +45,11 @@ class LabelledWindowCollate:
         indices = np.asarray(indices, dtype=np.int64)
         rng = np.random.default_rng([self.seed, *indices]) if self.fixed else self._rng
         windows = self.sampler.sample(indices, rng)
-        labels = self.labels[np.repeat(indices, self.sampler.windows_per_curve)]
-        return windows_to_tensors(windows, "cpu"), torch.from_numpy(labels)
+        labels = self.labels[windows.sample_index]
+        return windows_to_tensors(windows, "cpu"), {
+            "labels": torch.from_numpy(labels),
+            "sample_index": torch.from_numpy(windows.sample_index),
+        }
 
 
 def class_weights(labels, n_classes, mode):
@@ -61,8 +68,12 @@ def make_classifier_model(encoder, n_classes):
     return AstromerClassifierModel(encoder, head).to(encoder.input_projection.weight.device)
 
 
-class AstromerClassifierNet(AutocastMixin, NeuralNet):
-    """:class:`skorch.NeuralNet` with cross-entropy on float32 logits, optionally autocast.
+class AstromerClassifierNet(FiniteTrainingMixin, AutocastMixin, NeuralNet):
+    """A :class:`skorch.NeuralNet` on :class:`LabelledWindowCollate` batches.
+
+    The criterion sees the labels and float32 logits (also when the forward
+    pass is autocast); a non-finite loss or gradient stops training with a
+    ValueError naming the light curves.
 
     Parameters
     ----------
@@ -77,7 +88,8 @@ class AstromerClassifierNet(AutocastMixin, NeuralNet):
         self.autocast_dtype = autocast_dtype
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        return super().get_loss(y_pred.float(), y_true, X=X, training=training)
+        """The criterion on the window labels, in float32."""
+        return super().get_loss(y_pred.float(), y_true["labels"], X=X, training=training)
 
 
 def make_classifier_net(model, *, weights, **params):
@@ -91,9 +103,10 @@ def make_classifier_net(model, *, weights, **params):
     **params
         Further :class:`AstromerClassifierNet` parameters (loaders, epochs, ...).
     """
-    net = AstromerClassifierNet(model, criterion=torch.nn.CrossEntropyLoss, criterion__weight=weights,
-                    optimizer=torch.optim.Adam, optimizer__betas=(0.9, 0.98),
-                    optimizer__eps=1e-9, iterator_train__shuffle=True, **params)
+    net = AstromerClassifierNet(model, criterion=torch.nn.CrossEntropyLoss,
+                                criterion__weight=weights, optimizer=torch.optim.Adam,
+                                optimizer__betas=(0.9, 0.98), optimizer__eps=1e-9,
+                                iterator_train__shuffle=True, **params)
     return net.initialize()
 
 

@@ -119,7 +119,8 @@ def test_diverging_run_fails_without_saving_that_epoch(table, tmp_path, monkeypa
     out = tmp_path / "run"
     [error] = _error_line(capsys, ["pretrain", str(table), "--out", str(out), "--epochs", "3",
                                    *TINY])
-    assert "training diverged in epoch 2 (train_loss nan" in error
+    # The estimator stops at the epoch's first non-finite loss, naming its light curves.
+    assert "Training stopped in epoch 2: non-finite training loss" in error
     assert not (out / "config.json").exists()
     checkpoints = out / "checkpoints"
     assert [row["epoch"] for row in json.loads((checkpoints / "history.json").read_text())] == [1]
