@@ -22,7 +22,7 @@ from sklearn_astromer._periods import lomb_scargle_periods
 from sklearn_astromer._validation import check_light_curves
 from sklearn_astromer.astromer._inference import iter_window_batches
 from sklearn_astromer.datasets import make_light_curves
-from sklearn_astromer.preprocessing import window_descriptors
+from sklearn_astromer.preprocessing import curve_descriptors as descriptors_of_curves
 
 #: Principal components of an embedding kept beside the features in a union.
 UNION_COMPONENTS = 16
@@ -92,15 +92,8 @@ def curve_descriptors(curves):
     a period flag, log spread, log median error): what a model sees before any
     learning, as a baseline representation."""
     light_curves = check_light_curves(curves)
-    frequencies, powers = lomb_scargle_periods(light_curves, n_jobs=2)
-    values = [light_curves.values[a:b] for a, b in zip(light_curves.offsets[:-1],
-                                                        light_curves.offsets[1:])]
-    spreads = np.array([np.std(v[:, 1]) for v in values])
-    errors = np.zeros((len(values), max(len(v) for v in values)))
-    valid = np.zeros_like(errors, dtype=bool)
-    for i, v in enumerate(values):
-        errors[i, :len(v)], valid[i, :len(v)] = v[:, 2], True
-    return window_descriptors(frequencies, powers, spreads, errors, valid)
+    return descriptors_of_curves(light_curves,
+                                 *lomb_scargle_periods(light_curves, n_jobs=2))
 
 
 def mean_predictor_rmse(light_curves, max_obs, scale_magnitudes=False):

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from . import _inference, _supervised
+from . import _inference, _output, _supervised
 from ._finite import check_finite
 from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate, WindowSampler
 from ._training import LR_SCHEDULES, stage_params
@@ -48,8 +48,12 @@ LOSS_WEIGHTINGS = ("none", "uncertainty")
 N_HARMONICS = 4
 DEFAULT_PERIOD_INPUT = True
 PERIOD_INPUT_KEYS = "encoder.period_embedding."
+# Saved beside the weights by save_pretrained: the head's classes, the pooling
+# the output components were fitted for.
+SAVED_WITH_WEIGHTS = ("classes", "output_pooling")
 # Estimator settings saved beside the weights so that from_pretrained restores them.
-SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "batch_size")
+SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "batch_size",
+                "include_descriptors")
 # Gradient-norm clip of supervised fine-tuning: a fresh head's first large
 # gradients would otherwise throw a pre-trained encoder far from its start.
 FINE_TUNE_GRADIENT_CLIP = 1.0
@@ -188,7 +192,17 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         concatenated, or their weighted mean (the supervised head's input:
         its learned weights after ``fine_tune="supervised"``, equal weights
         otherwise).
-    callbacks : list of skorch callbacks or None, default=None
+    n_components : int or None, default=None
+        Reduce the pooled embedding to its first principal components, fitted
+        in ``fit`` on the embeddings of the light curves given (after
+        training; at most ``min(n_samples, n_features)``). A few components
+        sit better beside other features in a random forest than hundreds
+        of columns.
+    include_descriptors : bool, default=False
+        Append the light curve's five descriptors to every row: ``log10``
+        period (days), its periodogram power, a period flag, ``log10`` spread
+        and ``log10`` median error (mag), computed over the whole light curve
+        (the scalars a period input conditions the model on).
         Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
@@ -271,6 +285,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "pooling": [StrOptions(set(_inference.POOLINGS))],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "include_descriptors": ["boolean"],
         "callbacks": [list, None],
         "device": [str],
         "random_state": ["random_state"],
@@ -310,6 +326,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         validation_fraction=0.2,
         patience=10,
         pooling="mean",
+        n_components=None,
+        include_descriptors=False,
         callbacks=None,
         device="auto",
         precision="float32",
@@ -345,6 +363,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.pooling = pooling
+        self.n_components = n_components
+        self.include_descriptors = include_descriptors
         self.callbacks = callbacks
         self.device = device
         self.precision = precision
@@ -414,6 +434,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                     _release_training_data(self.net_)
                 if labels is not None:
                     self._fit_supervised(light_curves, periods, labels, seed + 2)
+                self.net_.module_.eval()
+                self._fit_output_projection(light_curves, seed)
             except ValueError:
                 # Light curves the model cannot take, or a non-finite loss:
                 # leave no half-trained model behind.
@@ -422,10 +444,19 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.net_.module_.eval()
         return self
 
+    def _fit_output_projection(self, light_curves, seed):
+        """With ``n_components``: the principal components of the fitted model's embeddings."""
+        self.__dict__.pop("output_projection_", None)
+        if self.n_components is None:
+            return
+        embeddings = self._pool_validated(light_curves)
+        self.output_projection_ = _output.fit_projection(embeddings, self.n_components, seed)
+        self.output_pooling_ = self.pooling
+
     def _forget_fit(self):
         """Remove every fitted attribute, so that a failed ``fit`` leaves the estimator unfitted."""
         for name in [name for name in vars(self) if name.endswith("_")
-                     and not name.startswith("__")] + ["_n_features_out"]:
+                     and not name.startswith("__")]:
             self.__dict__.pop(name, None)
 
     def _architecture(self):
@@ -444,7 +475,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         if missing:
             raise ValueError(f"{config_file}: the config lacks {missing}.")
         config = {key: config.get(key, ARCHITECTURE_DEFAULTS.get(key)) for key in
-                  (*ARCHITECTURE_KEYS, "classes")}
+                  (*ARCHITECTURE_KEYS, *SAVED_WITH_WEIGHTS)}
         if self.period_input is False and config["period_input"]:
             raise ValueError(f"{config_file}: these weights were trained with a period input; "
                              "period_input=False cannot remove it.")
@@ -455,16 +486,17 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         shapes = expected_shapes(AstromerModel, **{key: config[key] for key in MODULE_KEYS})
         check_state_dict(shapes, state_dict, weights_file,
                          optional=[name for name in shapes if name.startswith(PERIOD_INPUT_KEYS)],
-                         ignored_prefixes=("classifier.",))
+                         ignored_prefixes=("classifier.", "output_projection."))
         return config, state_dict
 
     def _resolve_architecture(self):
-        """Set ``config_`` and ``device_``; return the starting weights (or None) and classes."""
+        """Set ``config_`` and ``device_``; return the starting weights (or None) and what
+        else was saved with them (``{"classes": ..., "output_pooling": ...}``)."""
         config, state_dict = self._architecture()
-        saved_classes = config.pop("classes", None)
+        saved = {key: config.pop(key, None) for key in SAVED_WITH_WEIGHTS}
         self.config_ = config
         self.device_ = resolve_device(self.device)
-        return state_dict, saved_classes
+        return state_dict, saved
 
     def _initialize_net(self, seed, weights, pretraining=None):
         """Build ``net_`` (and ``classifier_net_`` for weights saved with a head).
@@ -473,8 +505,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         ----------
         seed : int
         weights : tuple
-            ``(state_dict or None, saved classes or None)`` from
-            :meth:`_resolve_architecture`.
+            ``(state_dict or None, saved)`` from :meth:`_resolve_architecture`.
         pretraining : tuple or None
             ``(light_curves, periods)`` to pre-train on: adds the loaders,
             validation split and callbacks.
@@ -500,16 +531,19 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             **{"batch_size": self.batch_size, **training_params},
         )
         self.net_.initialize()
-        state_dict, saved_classes = weights
+        state_dict, saved = weights
         if state_dict is not None:
-            self._load_weights(state_dict, saved_classes)
-        n_layers = config["n_layers"] + 1 if self.pooling == "layers" else 1
-        self._n_features_out = config["d_model"] * (2 if self.pooling == "mean_std" else n_layers)
+            self._load_weights(state_dict, saved)
 
-    def _load_weights(self, state_dict, saved_classes):
-        """Load pre-trained weights; a period input the weights lack starts at zero."""
+    def _load_weights(self, state_dict, saved):
+        """Load pre-trained weights; a period input the weights lack starts at zero.
+
+        A classification head saved with the weights is restored unless this
+        estimator fine-tunes a new one; saved output components are restored
+        when ``n_components`` asks for them (``fit`` fits them anew).
+        """
         model_weights = {key: value for key, value in state_dict.items()
-                         if not key.startswith("classifier.")}
+                         if not key.startswith(("classifier.", "output_projection."))}
         missing, unexpected = self.net_.module_.load_state_dict(model_weights, strict=False)
         added = [key for key in missing if key.startswith("encoder.period_embedding.")]
         if unexpected or set(missing) - set(added):
@@ -518,6 +552,10 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                              f"unexpected {sorted(unexpected)}.")
         if added:
             self.net_.module_.encoder.period_embedding.zero_()
+        projection = _output.projection_from(state_dict)
+        if self.n_components is not None and projection is not None:
+            self.output_projection_, self.output_pooling_ = projection, saved["output_pooling"]
+        saved_classes = saved["classes"]
         if saved_classes is not None and self.fine_tune != "supervised":
             self.classes_ = np.asarray(saved_classes)
             model = _supervised.make_classifier_model(self.net_.module_.encoder, len(self.classes_))
@@ -669,21 +707,65 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             observation.
         """
         check_is_fitted(self, "net_")
-        encoder = self.net_.module_.eval().encoder
+        rows = []
+        for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
+            light_curves = self._validated(chunk, first_index)
+            columns = [self._pool_validated(light_curves, first_index)]
+            if hasattr(self, "output_projection_"):
+                self._check_output_pooling()
+                columns[0] = _output.project(columns[0], self.output_projection_)
+            if self.include_descriptors:
+                columns.append(_output.descriptor_columns(light_curves,
+                                                          n_jobs=torch.get_num_threads()))
+            rows.append(np.hstack(columns))
+        return np.concatenate(rows)
+
+    def _pool_validated(self, light_curves, first_index=0):
+        """Pooled embeddings (``pooling``) of validated light curves."""
         layer_weights = None
         if self.pooling == "weighted_layers" and hasattr(self, "classifier_net_"):
             classifier = self.classifier_net_.module_.classifier
             layer_weights = torch.softmax(classifier.layer_logits.detach(), dim=0)
-        pooled = []
-        for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            light_curves = self._validated(chunk, first_index)
-            args = self._window_args(light_curves)
-            with self._inference_context():
-                pooled.append(_inference.pool_light_curves(
-                    encoder, light_curves, pooling=self.pooling, device=self.net_.device,
-                    layer_weights=layer_weights, **args))
-            check_finite(pooled[-1], light_curves, "embeddings", first_index)
-        return np.concatenate(pooled)
+        args = self._window_args(light_curves)
+        with self._inference_context():
+            pooled = _inference.pool_light_curves(
+                self.net_.module_.eval().encoder, light_curves, pooling=self.pooling,
+                device=self.net_.device, layer_weights=layer_weights, **args)
+        check_finite(pooled, light_curves, "embeddings", first_index)
+        return pooled
+
+    def _check_output_pooling(self):
+        if self.output_pooling_ != self.pooling:
+            raise ValueError(
+                f"The {self.n_components or len(self.output_projection_['components'])} output "
+                f"components were fitted for pooling={self.output_pooling_!r}, not "
+                f"pooling={self.pooling!r}: fit again, or set pooling back.")
+
+    def _n_pooled_features(self):
+        d_model, n_layers = self.config_["d_model"], self.config_["n_layers"]
+        return {"mean_std": 2 * d_model, "layers": (n_layers + 1) * d_model}.get(
+            self.pooling, d_model)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: ``astromerembedder0``, ... then the descriptors.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the embedding does not depend on the input's columns).
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        check_is_fitted(self, "net_")
+        n_embedding = (len(self.output_projection_["components"])
+                       if hasattr(self, "output_projection_") else self._n_pooled_features())
+        prefix = self.__class__.__name__.lower()
+        names = [f"{prefix}{index}" for index in range(n_embedding)]
+        if self.include_descriptors:
+            names += list(_output.DESCRIPTOR_NAMES)
+        return np.asarray(names, dtype=object)
 
     def embed_observations(self, X):
         """Per-observation embeddings (the paper's "attention vectors").
@@ -812,6 +894,11 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         check_is_fitted(self, "net_")
         config = {**self.config_, **{key: getattr(self, key) for key in SAVED_PARAMS}}
         state_dict = dict(self.net_.module_.state_dict())
+        if hasattr(self, "output_projection_"):
+            config.update(n_components=len(self.output_projection_["components"]),
+                          output_pooling=self.output_pooling_)
+            state_dict.update({key: torch.from_numpy(value) for key, value in
+                               _output.projection_tensors(self.output_projection_).items()})
         if hasattr(self, "classifier_net_"):
             config["classes"] = self.classes_.tolist()
             state_dict.update({f"classifier.{key}": value for key, value in
@@ -849,7 +936,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             setting is out of range.
         """
         config, _ = load_pretrained(source)
-        saved = {key: config[key] for key in SAVED_PARAMS if key in config and key not in params}
+        saved = {key: config[key] for key in (*SAVED_PARAMS, "n_components")
+                 if key in config and key not in params}
         try:
             validate_parameter_constraints(
                 {key: cls._parameter_constraints[key] for key in saved}, saved,
@@ -860,6 +948,10 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         estimator._validate_params()
         with torch.random.fork_rng(devices=[]):
             estimator._initialize_net(0, estimator._resolve_architecture())
+        if estimator.n_components is not None and not hasattr(estimator, "output_projection_"):
+            raise ValueError(f"{source} was saved without output components: fit an "
+                             f"AstromerEmbedder(pretrained=..., n_components="
+                             f"{estimator.n_components}) to get them.")
         estimator.net_.module_.eval()
         return estimator
 

@@ -1,19 +1,15 @@
 """Windows, zero-meaning, padding and masking of light curves (vectorised numpy)."""
 
 from .batching import length_sorted_batches
+from .descriptors import curve_descriptors, window_descriptors
 from .masking import MaskedWindows, mask_windows
-from .windows import (
-    Windows,
-    consecutive_windows,
-    gather_windows,
-    random_windows,
-    window_descriptors,
-)
+from .windows import Windows, consecutive_windows, gather_windows, random_windows
 
 __all__ = [
     "MaskedWindows",
     "Windows",
     "consecutive_windows",
+    "curve_descriptors",
     "gather_windows",
     "length_sorted_batches",
     "mask_windows",

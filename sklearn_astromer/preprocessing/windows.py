@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .descriptors import window_descriptors
+
 _FLOAT64_MAX = np.finfo(np.float64).max
 
 
@@ -208,40 +210,3 @@ def _centre(observed, valid, counts, float32_mean):
     spans = (last - scaled[:, 0, 0])[:, None]
     centred[..., 0] = np.ldexp(np.clip(centred[..., 0], -spans, spans), exponents[:, None, 0])
     return np.ldexp(scaled_means, exponents), centred, exponents
-
-
-#: Floor of the amplitudes and errors whose logarithms are descriptors, mag.
-_LOG_FLOOR = 1e-4
-
-
-def window_descriptors(frequencies, powers, spreads, errors, valid):
-    """Per-window scalars the period input adds to every observation.
-
-    Parameters
-    ----------
-    frequencies, powers : float ndarrays of shape (n_windows,)
-        The light curve's Lomb-Scargle frequency (cycles/day, 0 if none)
-        and its power.
-    spreads : float ndarray of shape (n_windows,)
-        Standard deviation of the window's magnitudes, mag.
-    errors : float ndarray of shape (n_windows, width)
-    valid : bool ndarray of shape (n_windows, width)
-
-    Returns
-    -------
-    float32 ndarray of shape (n_windows, 5)
-        ``log10`` period (days; 0 when unknown), the period's power, 1 when
-        a period is known, ``log10`` of the spread and of the median error
-        (both floored at 1e-4 mag): see
-        :data:`sklearn_astromer.nn.period.DESCRIPTOR_NAMES`.
-    """
-    has_period = frequencies > 0
-    log_period = np.where(has_period, -np.log10(np.where(has_period, frequencies, 1.0)), 0.0)
-    median_errors = np.nanmedian(np.where(valid, np.abs(errors), np.nan), axis=1)
-    return np.column_stack([
-        log_period,
-        powers,
-        has_period.astype(np.float64),
-        np.log10(np.maximum(spreads, _LOG_FLOOR)),
-        np.log10(np.maximum(np.nan_to_num(median_errors), _LOG_FLOOR)),
-    ]).astype(np.float32)

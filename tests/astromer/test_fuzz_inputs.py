@@ -116,7 +116,7 @@ def _check_outputs(embedder, name, X, result):
     if name == "score":
         assert np.isfinite(result) and result <= 0
     elif name == "transform":
-        assert result.shape == (len(kept), embedder._n_features_out)
+        assert result.shape == (len(kept), len(embedder.get_feature_names_out()))
         assert np.isfinite(result).all()
         alone = _call(embedder.transform, X[-1:])  # row i is input i, whatever its company
         assert alone is not None
