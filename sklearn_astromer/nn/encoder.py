@@ -4,6 +4,7 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
+from .dropout import Dropout
 from .linear import Linear
 from .period import PeriodInputEmbedding
 from .positional import make_time_encoding
@@ -31,12 +32,12 @@ class EncoderBlock(nn.Module):
         super().__init__()
         self.residual = residual
         self.attention = MultiHeadAttention(d_model, n_heads)
-        self.attention_dropout = nn.Dropout(dropout)
+        self.attention_dropout = Dropout(dropout)
         self.attention_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.feed_forward = nn.Sequential(
             Linear(d_model, d_ff), nn.Tanh(), Linear(d_ff, d_model)
         )
-        self.feed_forward_dropout = nn.Dropout(dropout)
+        self.feed_forward_dropout = Dropout(dropout)
         self.feed_forward_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
 
     def forward(self, x, attn_mask, return_weights=False):
@@ -115,7 +116,7 @@ class AstromerEncoder(nn.Module):
         self.input_projection = nn.Linear(1, d_model)
         self.period_embedding = (PeriodInputEmbedding(d_model, n_harmonics) if period_input
                                  else None)
-        self.input_dropout = nn.Dropout(dropout)
+        self.input_dropout = Dropout(dropout)
         if variant == "corrected":
             self.mask_token = nn.Parameter(torch.zeros(()))
         self.blocks = nn.ModuleList(
