@@ -9,9 +9,15 @@ from .attention import MultiHeadAttention
 from .clip_loss import ContrastiveLoss, modality_pairs, pairwise_clip_loss
 from .encoder import AstromerEncoder, EncoderBlock
 from .heads import RegressionHead
+from .informer import InformerEncoder, InformerEncoderLayer, ProbSparseAttention
 from .linear import Linear
 from .metadata import MetadataEncoder
-from .multimodal import MultimodalClassifier, MultimodalCLIPModel, PhotometryTower
+from .multimodal import (
+    InformerPhotometryTower,
+    MultimodalClassifier,
+    MultimodalCLIPModel,
+    PhotometryTower,
+)
 from .positional import TimePositionalEncoding
 from .spectrum import SpectrumEncoder
 
@@ -20,12 +26,16 @@ __all__ = [
     "AstromerModel",
     "ContrastiveLoss",
     "EncoderBlock",
+    "InformerEncoder",
+    "InformerEncoderLayer",
+    "InformerPhotometryTower",
     "Linear",
     "MetadataEncoder",
     "MultiHeadAttention",
     "MultimodalCLIPModel",
     "MultimodalClassifier",
     "PhotometryTower",
+    "ProbSparseAttention",
     "RegressionHead",
     "SpectrumEncoder",
     "TimePositionalEncoding",
