@@ -12,9 +12,12 @@ light curve and call, on flat arrays of all observations (no loop over
 observations; the period search loops over light curves in
 :func:`~sklearn_astromer._periods.lomb_scargle_periods`):
 
-* magnitudes become relative flux ``10 ** (-0.4 (m - median(m)))`` (errors
-  ``0.4 ln(10) flux sigma_m``), so ``log10(MAD)`` is the fractional
-  variability, free of the survey's zero point;
+* magnitudes become flux in mJy, ``10 ** (-0.4 (m - 16.4))`` (16.4 is the AB
+  magnitude of 1 mJy; errors ``0.4 ln(10) flux sigma_m``), as AstroM3 reads
+  ASAS-SN's flux in mJy. The flux is computed relative to the median
+  magnitude and ``log10(MAD)`` in log space, so that no magnitude overflows;
+  the normalised channels do not depend on the zero point, only
+  ``log10(MAD)`` does (it carries brightness and variability, as AstroM3's);
 * amplitude: 95th minus 5th percentile of the magnitudes;
 * period: the highest Lomb-Scargle peak (the project's period search);
 * Lafler-Kinman statistic of the magnitudes folded at that period
@@ -36,6 +39,8 @@ AUXILIARY_NAMES = ("amplitude", "log10_period", "lafler_kinman", "period_power",
 #: The first ones are catalogue values in AstroM3, z-scored with the training set.
 N_STANDARDISED = 4
 N_CHANNELS = 3 + len(AUXILIARY_NAMES)
+# AB magnitude of a flux of 1 mJy: magnitudes are read as AB-like ones.
+FLUX_ZERO_POINT = 16.4
 # Brighter than the light curve's median by more than this (magnitudes), the
 # relative flux (10**20) would overflow the float32 channels once divided by a MAD.
 MAX_BRIGHTENING = 50.0
@@ -67,8 +72,12 @@ def _segment_mean(values, offsets):
 
 
 def _relative_flux(magnitudes, errors, ids, offsets):
-    """Flux relative to the median magnitude, its error; ValueError where it would overflow."""
-    brightening = magnitudes - _segment_median(magnitudes, ids, offsets)[ids]
+    """Flux relative to the median magnitude's, its error, and that median magnitude.
+
+    Raises a ValueError naming the light curves where the flux would overflow.
+    """
+    median = _segment_median(magnitudes, ids, offsets)
+    brightening = magnitudes - median[ids]
     too_bright = brightening < -MAX_BRIGHTENING
     if too_bright.any():
         raise ValueError(
@@ -77,7 +86,7 @@ def _relative_flux(magnitudes, errors, ids, offsets):
             "flux cannot be represented. Remove those observations."
         )
     flux = 10.0 ** (-0.4 * brightening)
-    return flux, (0.4 * np.log(10.0)) * flux * errors
+    return flux, (0.4 * np.log(10.0)) * flux * errors, median
 
 
 def _lafler_kinman(times, magnitudes, frequencies, ids, offsets):
@@ -109,8 +118,8 @@ class AstroM3LightCurves:
     Attributes
     ----------
     values : float32 ndarray of shape (n_points, 3)
-        Scaled time in [0, 1], ``(flux - mean) / spread`` and ``error / spread``
-        (spread: the MAD of the relative flux), light curve after light curve.
+        Scaled time in [0, 1], ``(flux - mean) / MAD`` and ``error / MAD``,
+        light curve after light curve.
     offsets : int64 ndarray of shape (n_samples + 1,)
     auxiliary : float64 ndarray of shape (n_samples, 6)
         :data:`AUXILIARY_NAMES`; the first :data:`N_STANDARDISED` columns are
@@ -187,7 +196,7 @@ def astrom3_light_curves(light_curves, present=None):
     subset = light_curves.subset(rows)
     offsets, ids = subset.offsets, _segment_ids(subset.offsets)
     times, magnitudes, errors = subset.values.T
-    flux, flux_errors = _relative_flux(magnitudes, errors, ids, offsets)
+    flux, flux_errors, median_magnitudes = _relative_flux(magnitudes, errors, ids, offsets)
     mean = _segment_mean(flux, offsets)
     spread = _segment_median(np.abs(flux - _segment_median(flux, ids, offsets)[ids]), ids,
                              offsets)
@@ -202,7 +211,7 @@ def astrom3_light_curves(light_curves, present=None):
         log_period = np.where(frequencies > 0, -np.log10(frequencies), np.nan)
     auxiliary[rows] = np.column_stack([
         high - low, log_period, _lafler_kinman(times, magnitudes, frequencies, ids, offsets),
-        powers, np.log10(spread), span / 365.0,
+        powers, np.log10(spread) - 0.4 * (median_magnitudes - FLUX_ZERO_POINT), span / 365.0,
     ])
     sequences = np.column_stack([scaled_times, (flux - mean[ids]) / spread[ids],
                                  flux_errors / spread[ids]])
