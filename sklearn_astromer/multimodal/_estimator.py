@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import EarlyStopping, GradientNormClipping
+from skorch.callbacks import GradientNormClipping
 from skorch.dataset import ValidSplit
 
 from ..astromer._estimator import AstromerEmbedder, _silent, resolve_device
@@ -45,7 +45,7 @@ from ._net import (
     remap_logit_scales,
 )
 from ._metadata import METADATA_TRANSFORMS
-from ._schedule import WarmupThenPlateau
+from ._schedule import EarlyStoppingAfterWarmup, WarmupThenPlateau
 from ..astromer._net import LightCurveIndexDataset
 from ..nn import ContrastiveLoss
 from ..pretrained import save_model
@@ -197,8 +197,9 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         schedule (reduce on plateau); None or 0 trains on all.
     patience : int, default=6
         Epochs without improvement of the validation loss before stopping
-        (AstroM3's); the best weights are restored. After the warm-up, the
-        learning rate is halved after ``max(1, patience // 2)`` such epochs.
+        (AstroM3's), counted after the warm-up; the best weights are
+        restored. After the warm-up, the learning rate is halved after
+        ``max(1, patience // 2)`` such epochs.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the CLIP net.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
@@ -515,8 +516,9 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             params["iterator_valid__collate_fn"] = MultimodalCollate(**collate, seed=seed + 1,
                                                                      fixed=True)
             monitor = "valid_loss"
-            callbacks.append((f"{stage}_early_stopping", EarlyStopping(
-                patience=self.patience, load_best=True, sink=print if self.verbose else _silent)))
+            callbacks.append((f"{stage}_early_stopping", EarlyStoppingAfterWarmup(
+                self.warmup_epochs, patience=self.patience, load_best=True,
+                sink=print if self.verbose else _silent)))
         elif self.validation_fraction:
             warnings.warn(f"{n_samples} objects are too few for validation_fraction="
                           f"{self.validation_fraction}; training on all without early stopping.",

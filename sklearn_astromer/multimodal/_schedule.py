@@ -1,7 +1,11 @@
-"""AstroM3's learning-rate schedule as a skorch callback: linear warm-up, then reduce on plateau."""
+"""AstroM3's learning-rate schedule as skorch callbacks: linear warm-up, then reduce on plateau.
+
+Early stopping waits for the end of the warm-up, whose first epochs barely
+move the weights.
+"""
 
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 #: Learning rate of the first epoch, relative to ``lr`` (AstroM3's ``LinearLR`` start).
 WARMUP_START = 1e-5
@@ -56,3 +60,35 @@ class WarmupThenPlateau(Callback):
                 self._set_warmup_lr(net.optimizer_, done)
         else:
             self.plateau_.step(net.history[-1, self.monitor])
+
+
+class EarlyStoppingAfterWarmup(EarlyStopping):
+    """skorch's :class:`~skorch.callbacks.EarlyStopping`, counting misses only after the warm-up.
+
+    During the first ``warmup_epochs`` epochs the best score and weights are
+    tracked as usual, but an epoch without improvement is not a miss: at
+    ``1e-5 * lr`` the first epochs cannot improve, and on a small data set
+    (one or two steps per epoch) the patience would run out before the
+    learning rate has ramped up, leaving the initial weights.
+
+    Parameters
+    ----------
+    warmup_epochs : int, default=0
+    **kwargs
+        Those of :class:`~skorch.callbacks.EarlyStopping`.
+    """
+
+    def __init__(self, warmup_epochs=0, **kwargs):
+        super().__init__(**kwargs)
+        self.warmup_epochs = warmup_epochs
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) > self.warmup_epochs:
+            return super().on_epoch_end(net, **kwargs)
+        patience, self.patience = self.patience, float("inf")
+        try:
+            super().on_epoch_end(net, **kwargs)
+        finally:
+            self.patience = patience
+        self.misses_ = 0
+        return None
