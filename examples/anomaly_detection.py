@@ -33,10 +33,14 @@ def main(quick=False):
 
     detector = Pipeline([
         ("emb", AstromerEmbedder(d_model=d_model, n_heads=4, d_ff=2 * d_model,
-                                 max_epochs=epochs, batch_size=64, random_state=0)),
+                                 max_epochs=epochs, batch_size=64, random_state=0,
+                                 verbose=int(not quick))),
         ("iso", IsolationForest(n_estimators=300, random_state=0)),
     ])
+    print(f"training the embedder ({epochs} epoch(s)) and the forest on {len(X)} light curves",
+          flush=True)
     detector.fit(X)  # no labels anywhere
+    print("scoring every light curve", flush=True)
     anomaly = -detector.score_samples(X)  # higher = more unusual
 
     ranking = np.argsort(-anomaly)

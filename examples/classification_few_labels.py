@@ -27,14 +27,19 @@ def main(quick=False):
         unlabelled=100, labelled=(5, 10, 20), test=30, epochs=15, d_model=64, n_obs=None,
         classes=None)
     simulate = dict(survey="ogle", classes=size["classes"], n_obs=size["n_obs"])
+    print("simulating OGLE-like light curves", flush=True)
     X_unlabelled, _ = make_light_curves(size["unlabelled"], random_state=1, **simulate)
     X_pool, y_pool = make_light_curves(max(size["labelled"]), random_state=2, **simulate)
     X_test, y_test = make_light_curves(size["test"], random_state=3, **simulate)
 
     # 1. Self-supervised pre-training on the unlabelled survey (y is not used).
+    print(f"pre-training ASTROMER on {len(X_unlabelled)} unlabelled light curves "
+          f"({size['epochs']} epoch(s))", flush=True)
     embedder = AstromerEmbedder(d_model=size["d_model"], n_heads=4, d_ff=2 * size["d_model"],
-                                max_epochs=size["epochs"], batch_size=64, random_state=0)
+                                max_epochs=size["epochs"], batch_size=64, random_state=0,
+                                verbose=int(not quick))
     embedder.fit(X_unlabelled)
+    print("embedding the labelled and test light curves; hand-crafted features", flush=True)
     Z_pool, Z_test = embedder.transform(X_pool), embedder.transform(X_test)
     features = LightCurveFeatures()
     F_pool, F_test = features.fit_transform(X_pool), features.transform(X_test)

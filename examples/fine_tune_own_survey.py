@@ -1,9 +1,8 @@
 """Fine-tune a pre-trained ASTROMER on your own survey, then save and reload it.
 
-Start from the published MACHO model (A&A 2023) when its zip is at hand
-(``../shared/data/astromer_weights/macho.zip`` beside this project, or pass
-``--weights macho`` to download it), else from a small model pre-trained
-here on simulated MACHO light curves. Fine-tune it, self-supervised, on
+Start from the published MACHO model (A&A 2023), shipped in the package
+(``--weights`` picks another: ``atlas``, a published zip or a saved model
+directory). Fine-tune it, self-supervised, on
 (simulated) ZTF light curves: different band, cadence and noise. The masked
 reconstruction error on held-out ZTF light curves shows what fine-tuning
 buys; the model is then saved with ``save_pretrained`` and reloaded, as the
@@ -23,27 +22,10 @@ from sklearn.model_selection import train_test_split
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer.datasets import make_light_curves
 
-SHARED_MACHO = Path(__file__).resolve().parents[2] / "shared/data/astromer_weights/macho.zip"
 
-
-def starting_model(weights, quick):
-    """The pre-trained starting point: published weights, or a small model trained here."""
-    if weights is None and SHARED_MACHO.is_file():
-        weights = SHARED_MACHO
-    if weights is not None:
-        print(f"starting from the published weights {weights}")
-        return AstromerEmbedder.from_pretrained(weights)
-    print("published weights not found: pre-training a small model on simulated MACHO")
-    X_macho, _ = make_light_curves(4 if quick else 60, survey="macho", random_state=0,
-                                   n_obs=(40, 120) if quick else None)
-    d_model = 16 if quick else 64
-    return AstromerEmbedder(d_model=d_model, n_heads=4, d_ff=2 * d_model,
-                            max_epochs=1 if quick else 10, batch_size=64,
-                            random_state=0).fit(X_macho)
-
-
-def main(quick=False, weights=None):
-    base = starting_model(weights, quick)
+def main(quick=False, weights="macho"):
+    print(f"starting from the pre-trained weights {weights}", flush=True)
+    base = AstromerEmbedder.from_pretrained(weights)
     X, _ = make_light_curves(3 if quick else 40, survey="ztf", random_state=1,
                              n_obs=(30, 80) if quick else None)
     X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
@@ -52,8 +34,11 @@ def main(quick=False, weights=None):
         base.save_pretrained(Path(folder) / "base")
         fine_tuned = AstromerEmbedder(pretrained=Path(folder) / "base",
                                       max_epochs=1 if quick else 10, lr=3e-4,
-                                      batch_size=32 if quick else 64, random_state=0)
+                                      batch_size=32 if quick else 64, random_state=0,
+                                      verbose=int(not quick))
+        print(f"fine-tuning on {len(X_train)} ZTF-like light curves", flush=True)
         fine_tuned.fit(X_train)  # self-supervised: no labels
+        print("scoring the masked reconstruction before and after", flush=True)
 
         print(f"masked RMSE on held-out ZTF light curves: {-base.score(X_test):.3f} mag before, "
               f"{-fine_tuned.score(X_test):.3f} mag after fine-tuning "
@@ -68,6 +53,6 @@ def main(quick=False, weights=None):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny settings (for tests)")
-    parser.add_argument("--weights", help="'macho', 'atlas', a zip or a saved model directory "
-                                          "(default: the shared MACHO zip when present)")
+    parser.add_argument("--weights", default="macho",
+                        help="'macho' (default), 'atlas', a zip or a saved model directory")
     main(**vars(parser.parse_args()))

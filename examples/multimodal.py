@@ -35,8 +35,10 @@ def main(quick=False):
         embed_dim=64, d_model=32, n_layers=2, n_heads=2, d_ff=64,
         spectrum_channels=(16, 16, 16, 16), metadata_hidden=64, max_epochs=60,
         batch_size=128, lr=3e-3, warmup_epochs=5)
-    embedder = MultimodalCLIPEmbedder(**small, random_state=0)
+    embedder = MultimodalCLIPEmbedder(**small, random_state=0, verbose=int(not quick))
+    print(f"CLIP pre-training on {len(frame)} stars ({small['max_epochs']} epoch(s))", flush=True)
     embedder.fit(frame)  # self-supervised: y is not used
+    print("embedding; random forests; retrieval", flush=True)
     fused = embedder.transform(frame)
     print(f"modalities: {embedder.modalities_}; fused embedding {fused.shape}")
 

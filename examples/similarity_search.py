@@ -26,8 +26,11 @@ def main(quick=False, k=5):
     X, y = make_light_curves(n_per_class, classes=classes, survey="asassn",
                              n_obs=(40, 120) if quick else None, random_state=0)
 
+    print(f"training ASTROMER on {len(X)} light curves ({epochs} epoch(s))", flush=True)
     embedder = AstromerEmbedder(d_model=d_model, n_heads=4, d_ff=2 * d_model,
-                                max_epochs=epochs, batch_size=64, random_state=0).fit(X)
+                                max_epochs=epochs, batch_size=64, random_state=0,
+                                verbose=int(not quick)).fit(X)
+    print("embedding the catalogue and indexing it", flush=True)
     # Mean-pooled embeddings share a large common component: standardising the
     # features first makes cosine distances tell classes apart.
     catalogue = StandardScaler().fit_transform(embedder.transform(X))

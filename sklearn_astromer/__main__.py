@@ -1,9 +1,12 @@
 """Command line: ``python -m sklearn_astromer COMMAND`` (also ``sklearn-astromer COMMAND``).
 
 Commands: ``demo`` (the README's main job), ``embed`` (embeddings of light
-curves in files), ``pretrain`` (self-supervised training on files, resumable)
-and ``info`` (describe a model). Exit codes: 0 success, 1 an error (the
-message names the file or row at fault), 2 a usage error, 130 interrupted.
+curves in files), ``pretrain`` (self-supervised training on files, resumable),
+``info`` (describe a model) and ``simulate`` (write a simulated survey). Exit codes: 0 success, 1 an error (one
+line on stderr, naming the file or row at fault; see
+:mod:`sklearn_astromer.cli._errors`), 2 a usage error, 130 interrupted.
+``--traceback`` (or ``SKLEARN_ASTROMER_TRACEBACK=1``) shows the Python
+traceback of an error instead.
 """
 
 import argparse
@@ -11,9 +14,9 @@ import os
 import sys
 import warnings
 
-from .cli import _demo, _embed, _info, _pretrain
+from .cli import _demo, _embed, _errors, _info, _pretrain, _simulate
 
-COMMANDS = (_demo, _embed, _pretrain, _info)
+COMMANDS = (_demo, _embed, _pretrain, _info, _simulate)
 
 
 def build_parser():
@@ -25,9 +28,10 @@ def build_parser():
         description="Light-curve embeddings (ASTROMER, AstroM3) for scikit-learn.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _errors.add_traceback_argument(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
-        command.add_parser(commands)
+        _errors.add_traceback_argument(command.add_parser(commands), default=argparse.SUPPRESS)
     return parser
 
 
@@ -45,12 +49,13 @@ def main(argv=None):
         except BrokenPipeError:  # e.g. `sklearn-astromer info DIR | head`
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 1
-        except (ValueError, OSError, ImportError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except Exception as exc:
+            if _errors.wants_traceback(args):
+                raise
+            return _errors.report(exc)
 
 
 if __name__ == "__main__":

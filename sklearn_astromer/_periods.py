@@ -2,8 +2,15 @@
 
 The estimators call :func:`lomb_scargle_periods` once per light curve in
 ``fit`` and in ``transform``, before any batching: the period search never
-runs inside the training or inference loops.
+runs inside the training or inference loops. Results of the last few calls
+are kept, keyed by a digest of the observations, so transforming the same
+light curves again (cross-validation, several models on one catalogue)
+does not search their periods again.
 """
+
+import hashlib
+from collections import OrderedDict
+from threading import Lock
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -18,6 +25,10 @@ PERIOD_SEARCH = dict(min_period=0.05, max_period=1000.0, oversampling=2.0,
                      max_n_frequencies=100_000, n_peaks=5)
 
 
+#: Phases of float64 cycle counts beyond 2**52 have no fractional digit.
+_MAX_PHASE_CYCLES = 2.0**52
+
+
 def _weights(errors):
     """Normalised inverse-variance weights; equal weights unless every error is positive."""
     if np.all(errors > 0):
@@ -28,17 +39,46 @@ def _weights(errors):
     return weights / weights.sum()
 
 
+def _searchable(times, magnitudes, min_period):
+    """Whether a period search makes sense: three points, a time span, a magnitude spread.
+
+    Also refuses spans so long that the fastest trial frequency's phases
+    have no fractional digit left in float64 (or that overflow).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = times[-1] - times[0]
+        spread = np.max(magnitudes) - np.min(magnitudes)
+    return (len(times) >= 3 and 0 < span <= _MAX_PHASE_CYCLES * min_period and spread > 0)
+
+
 def _periods_of_range(values, offsets, search):
     """``(frequency, power)`` of light curves ``values[offsets[i]:offsets[i + 1]]``."""
     result = np.zeros((len(offsets) - 1, 2))
     for i, (start, stop) in enumerate(zip(offsets[:-1], offsets[1:])):
         times, magnitudes, errors = values[start:stop].T
-        if stop - start < 3 or times[-1] <= times[0] or np.ptp(magnitudes) <= 0:
+        if not _searchable(times, magnitudes, search["min_period"]):
             continue
+        # The power does not depend on the magnitudes' scale; a power of two
+        # near their largest value (exact) keeps their squares finite.
+        magnitudes = np.ldexp(magnitudes, -np.frexp(np.abs(magnitudes).max())[1])
         result[i] = best_frequency(times, magnitudes, _weights(errors), search["min_period"],
                                    search["max_period"], search["oversampling"],
                                    search["max_n_frequencies"], search["n_peaks"])
     return result
+
+
+#: Collections whose periods are remembered (a few arrays of n_samples floats each).
+CACHE_SIZE = 16
+_cache = OrderedDict()
+_cache_lock = Lock()
+
+
+def _digest(light_curves, search):
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.ascontiguousarray(light_curves.values).view(np.uint8))
+    digest.update(np.ascontiguousarray(light_curves.offsets, dtype=np.int64).view(np.uint8))
+    digest.update(repr(sorted(search.items())).encode())
+    return digest.digest()
 
 
 def lomb_scargle_periods(light_curves, *, n_jobs=None, **search):
@@ -64,6 +104,21 @@ def lomb_scargle_periods(light_curves, *, n_jobs=None, **search):
         Generalised Lomb-Scargle power of that peak, in [0, 1].
     """
     search = {**PERIOD_SEARCH, **search}
+    key = _digest(light_curves, search)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            frequencies, powers = _cache[key]
+            return frequencies.copy(), powers.copy()
+    frequencies, powers = _search(light_curves, n_jobs, search)
+    with _cache_lock:
+        _cache[key] = (frequencies, powers)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return frequencies.copy(), powers.copy()
+
+
+def _search(light_curves, n_jobs, search):
     n_samples = len(light_curves)
     n_jobs = effective_n_jobs(n_jobs)
     n_chunks = min(n_samples, 4 * n_jobs) if n_jobs > 1 else 1

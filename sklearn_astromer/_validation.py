@@ -4,13 +4,20 @@ Every estimator input goes through :func:`check_light_curves`. Its promises:
 
 * row ``i`` of the result is input ``i``: samples are never dropped,
   reordered or merged;
+* every observation remembers its row in the input light curve, so
+  per-observation outputs go back to the input's order (with NaN rows for
+  dropped points); observations that share a time stay separate, as in the
+  original ASTROMER code;
 * documented repairs, each with a :class:`LightCurveRepairWarning` that names
   the sample indices: non-finite points are dropped, unsorted observations are
-  sorted by time, observations at the same time are averaged;
+  sorted by time (for the model; outputs keep the input's order);
 * anything else is a :class:`ValueError` naming the sample and the problem:
-  wrong shapes or dtypes, and light curves left with no observation.
+  wrong shapes or dtypes, complex values, 3-D arrays, and light curves left
+  with no observation.
 """
 
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +26,7 @@ from sklearn.utils import check_array
 
 
 class LightCurveRepairWarning(UserWarning):
-    """Input light curves were repaired (points dropped, sorted or merged)."""
+    """Input light curves were repaired (points dropped or sorted)."""
 
 
 @dataclass
@@ -30,13 +37,22 @@ class RaggedLightCurves:
     ----------
     values : ndarray of shape (n_points, 3)
         Time (days), magnitude and error of every observation, light curve
-        after light curve, each sorted by time.
+        after light curve, each sorted by time (observations at the same
+        time in their input order).
     offsets : ndarray of shape (n_samples + 1,)
         Light curve ``i`` is ``values[offsets[i]:offsets[i + 1]]``.
+    source_index : int64 ndarray of shape (n_points,) or None
+        Row of each observation in its input light curve (None: the rows
+        are the input, in order).
+    input_lengths : int64 ndarray of shape (n_samples,) or None
+        Rows of each input light curve, dropped ones included (None: the
+        validated lengths).
     """
 
     values: np.ndarray
     offsets: np.ndarray
+    source_index: np.ndarray = None
+    input_lengths: np.ndarray = None
 
     @property
     def lengths(self):
@@ -50,6 +66,30 @@ class RaggedLightCurves:
         """Split a per-observation array into a list with one item per light curve."""
         return np.split(array, self.offsets[1:-1])
 
+    def split_to_inputs(self, array):
+        """Split a per-observation array into one array per light curve, rows in input order.
+
+        Parameters
+        ----------
+        array : float ndarray of shape (n_points, ...)
+            One row per validated observation (in the order of :attr:`values`).
+
+        Returns
+        -------
+        list of float ndarray of shape (input_length_i, ...)
+            Row ``j`` of item ``i`` belongs to row ``j`` of input light curve
+            ``i``; rows of dropped observations are NaN.
+        """
+        if self.source_index is None:
+            return self.split(array)
+        pieces = []
+        for piece, rows, length in zip(self.split(array), self.split(self.source_index),
+                                       self.input_lengths):
+            restored = np.full((length, *array.shape[1:]), np.nan, dtype=array.dtype)
+            restored[rows] = piece
+            pieces.append(restored)
+        return pieces
+
     def subset(self, indices):
         """The light curves ``indices``, in that order, as a new :class:`RaggedLightCurves`."""
         indices = np.asarray(indices)
@@ -58,7 +98,10 @@ class RaggedLightCurves:
         positions = np.repeat(self.offsets[:-1][indices] - offsets[:-1], lengths) + np.arange(
             offsets[-1]
         )
-        return RaggedLightCurves(self.values[positions], offsets)
+        if self.source_index is None:
+            return RaggedLightCurves(self.values[positions], offsets)
+        return RaggedLightCurves(self.values[positions], offsets, self.source_index[positions],
+                                 self.input_lengths[indices])
 
 
 def _format_indices(indices, limit=10):
@@ -68,8 +111,6 @@ def _format_indices(indices, limit=10):
 
 
 def _warn(message, sample_ids):
-    import warnings
-
     warnings.warn(
         f"{message} in light curve(s) {_format_indices(np.unique(sample_ids))}.",
         LightCurveRepairWarning,
@@ -100,19 +141,26 @@ def _as_list_of_arrays(light_curves, first_index=0):
         light_curves.dtype != object or light_curves.ndim != 1
     ):
         return _dense_to_list(light_curves)
-    if isinstance(light_curves, (str, bytes)) or not hasattr(light_curves, "__len__"):
+    if _not_a_collection(light_curves):
+        hint = (" (for a dict of light curves, pass list(light_curves.values()))"
+                if isinstance(light_curves, Mapping) else "")
         raise ValueError(
             "Light curves must be a list, object array or Series of (L, 2|3) arrays, "
-            f"or a dense (n_samples, n_steps) array; got {type(light_curves).__name__}."
+            f"or a dense (n_samples, n_steps) array; got {type(light_curves).__name__}{hint}."
         )
     arrays = []
     for index, curve in enumerate(light_curves, start=first_index):
         try:
-            array = np.asarray(curve, dtype=np.float64)
+            array = np.asarray(curve)
+            complex_values = np.iscomplexobj(array)
+            array = array.astype(np.float64) if not complex_values else array
         except (TypeError, ValueError) as error:
             raise ValueError(
                 f"Light curve {index} cannot be read as a float array: {error}."
             ) from None
+        if complex_values:
+            raise ValueError(f"Light curve {index} holds complex numbers; times, magnitudes "
+                             "and errors must be real.")
         if array.ndim != 2 or array.shape[1] not in (2, 3):
             raise ValueError(
                 f"Light curve {index} has shape {array.shape}; expected (n_observations, 2) "
@@ -124,15 +172,54 @@ def _as_list_of_arrays(light_curves, first_index=0):
     return arrays
 
 
+def _not_a_collection(light_curves):
+    # Strings and mappings have a length but are no sequence of light curves.
+    return isinstance(light_curves, (str, bytes, Mapping)) or not hasattr(
+        light_curves, "__len__"
+    )
+
+
+#: Fewest rows of a dense 2-3 column array whose increasing first column
+#: suggests one light curve passed by mistake (random data: 1 chance in 120).
+_SINGLE_CURVE_MIN_ROWS = 5
+
+
 def _dense_to_list(magnitudes):
     """Dense ``(n_samples, n_steps)`` magnitudes on the time grid 0, 1, ..., n_steps - 1."""
-    magnitudes = check_array(magnitudes, dtype=np.float64, ensure_all_finite="allow-nan")
+    if magnitudes.ndim >= 3:
+        raise ValueError(
+            f"Got a {magnitudes.ndim}-D array of shape {magnitudes.shape}; dense input must be "
+            "(n_samples, n_steps) magnitudes. For light curves stored as (n_samples, L, 2|3), "
+            "pass a list of (L, 2|3) arrays: list(X)."
+        )
+    if np.iscomplexobj(magnitudes):
+        raise ValueError("Complex data not supported: the dense light-curve array holds "
+                         "complex numbers; magnitudes must be real.")
+    # Infinite cells are dropped with the NaN ones, with a warning naming the rows.
+    magnitudes = check_array(magnitudes, dtype=np.float64, ensure_all_finite=False)
+    _warn_if_one_light_curve(magnitudes)
     n_samples, n_steps = magnitudes.shape
     values = np.empty((n_samples, n_steps, 3))
     values[..., 0] = np.arange(n_steps)
     values[..., 1] = magnitudes
     values[..., 2] = 0.0
     return list(values)
+
+
+def _warn_if_one_light_curve(array):
+    """Warn when a dense array looks like one ``(L, 2|3)`` light curve (increasing first column)."""
+    n_rows, n_columns = array.shape
+    first = array[:, 0]
+    if (n_columns in (2, 3) and n_rows >= _SINGLE_CURVE_MIN_ROWS and np.isfinite(first).all()
+            and np.all(np.diff(first) > 0)):
+        warnings.warn(
+            f"The dense array of shape {array.shape} is read as {n_rows} light curves of "
+            f"{n_columns} magnitudes each (at times 0..{n_columns - 1}), but its first column "
+            "increases like observation times: if it is one light curve (time, "
+            "magnitude[, error]), pass it in a list: [X].",
+            UserWarning,
+            stacklevel=5,
+        )
 
 
 def check_light_curves(light_curves, *, min_samples=1, first_index=0):
@@ -144,8 +231,8 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
         Either ``n_samples`` arrays of shape ``(L_i, 2)`` or ``(L_i, 3)`` with
         columns time (days), magnitude and optionally its error (errors are
         set to 0 when absent), or a dense float array ``(n_samples, n_steps)``
-        of magnitudes observed at times ``0, 1, ..., n_steps - 1`` (NaN cells
-        are treated as missing observations).
+        of magnitudes observed at times ``0, 1, ..., n_steps - 1`` (NaN and
+        infinite cells are dropped as missing observations).
     min_samples : int, default=1
         Fewest light curves accepted.
     first_index : int, default=0
@@ -159,39 +246,45 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
     Raises
     ------
     ValueError
-        On a wrong container, shape or dtype, too few samples, or a light
-        curve with no finite observation; the message names the sample index.
+        On a wrong container, shape or dtype (complex numbers, 3-D arrays
+        included), too few samples, or a light curve with no finite
+        observation; the message names the sample index.
 
     Warns
     -----
     LightCurveRepairWarning
-        When non-finite observations are dropped, observations are sorted by
-        time, or observations at the same time are averaged (magnitudes
-        averaged, errors combined as ``sqrt(sum(err**2)) / n``); the warning
-        names the sample indices.
+        When non-finite observations are dropped or observations are sorted
+        by time; the warning names the sample indices. Observations that
+        share a time are kept, each as its own observation (as the original
+        ASTROMER code does).
+    UserWarning
+        When a dense array has 2-3 columns and an increasing first column:
+        it looks like one light curve that should have been passed in a list.
     """
     arrays = _as_list_of_arrays(light_curves, first_index)
     if len(arrays) < min_samples:
         raise ValueError(
             f"Found {len(arrays)} light curve(s) while a minimum of {min_samples} is required."
         )
-    lengths = np.fromiter((len(array) for array in arrays), dtype=np.int64, count=len(arrays))
-    values = np.concatenate(arrays) if lengths.sum() else np.empty((0, 3))
-    sample_ids = np.repeat(np.arange(first_index, first_index + len(arrays)), lengths)
+    input_lengths = np.fromiter((len(array) for array in arrays), dtype=np.int64,
+                                count=len(arrays))
+    values = np.concatenate(arrays) if input_lengths.sum() else np.empty((0, 3))
+    sample_ids = np.repeat(np.arange(first_index, first_index + len(arrays)), input_lengths)
+    source_index = np.arange(len(values)) - np.repeat(np.cumsum(input_lengths) - input_lengths,
+                                                      input_lengths)
 
     finite = np.isfinite(values).all(axis=1)
     if not finite.all():
         _warn("Dropped observations with NaN or infinite time, magnitude or error",
               sample_ids[~finite])
-        values, sample_ids = values[finite], sample_ids[finite]
+        values, sample_ids, source_index = values[finite], sample_ids[finite], source_index[finite]
 
+    # lexsort is stable: observations at the same time keep their input order.
     order = np.lexsort((values[:, 0], sample_ids))
     if np.any(order != np.arange(len(order))):
         moved = sample_ids[order != np.arange(len(order))]
-        _warn("Sorted observations by time", moved)
-        values, sample_ids = values[order], sample_ids[order]
-
-    values, sample_ids = _merge_duplicate_times(values, sample_ids)
+        _warn("Sorted observations by time (outputs keep the input's order)", moved)
+        values, sample_ids, source_index = values[order], sample_ids[order], source_index[order]
 
     counts = np.bincount(sample_ids - first_index, minlength=len(arrays))
     empty = np.flatnonzero(counts == 0) + first_index
@@ -201,24 +294,7 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
             "they cannot be embedded. Remove them or fill them in before calling."
         )
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    return RaggedLightCurves(np.ascontiguousarray(values), offsets)
-
-
-def _merge_duplicate_times(values, sample_ids):
-    """Average observations of one light curve that share a time (input sorted)."""
-    same_as_previous = np.zeros(len(values), dtype=bool)
-    same_as_previous[1:] = (np.diff(values[:, 0]) == 0) & (np.diff(sample_ids) == 0)
-    if not same_as_previous.any():
-        return values, sample_ids
-    _warn("Averaged observations that share the same time", sample_ids[same_as_previous])
-    group = np.cumsum(~same_as_previous) - 1
-    n_groups = group[-1] + 1
-    sizes = np.bincount(group, minlength=n_groups).astype(np.float64)
-    merged = np.empty((n_groups, 3))
-    merged[:, 0] = values[~same_as_previous, 0]
-    merged[:, 1] = np.bincount(group, weights=values[:, 1], minlength=n_groups) / sizes
-    merged[:, 2] = np.sqrt(np.bincount(group, weights=values[:, 2] ** 2, minlength=n_groups)) / sizes
-    return merged, sample_ids[~same_as_previous]
+    return RaggedLightCurves(np.ascontiguousarray(values), offsets, source_index, input_lengths)
 
 
 def iter_light_curve_chunks(light_curves, chunk_size):
@@ -227,10 +303,11 @@ def iter_light_curve_chunks(light_curves, chunk_size):
     Lets transforms of large collections validate and embed a bounded number
     of light curves at a time, so memory does not grow with the collection.
     Inputs that cannot be sliced as given (other array-likes) are converted
-    with :func:`numpy.asarray` first; sparse input is passed through whole
-    so that validation refuses it.
+    with :func:`numpy.asarray` first; sparse input and what is no collection
+    (a string, a dict, a scalar) are passed through whole so that validation
+    refuses them with its message.
     """
-    if sparse.issparse(light_curves) or not hasattr(light_curves, "__len__"):
+    if sparse.issparse(light_curves) or _not_a_collection(light_curves):
         yield 0, light_curves
         return
     if hasattr(light_curves, "iloc"):

@@ -1,19 +1,25 @@
-"""The main job: pre-train a small ASTROMER, embed a labelled set, classify, report.
+"""The main job: the published MACHO model, fine-tuned, in front of a random forest.
 
 Run it with ``python -m sklearn_astromer demo`` (or ``sklearn-astromer demo``).
 """
 
+import tempfile
 import time
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import classification_report, f1_score
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
 
 from .astromer import AstromerEmbedder
 from .datasets import make_light_curves
 from .features import LightCurveFeatures
+
+#: Embedding components kept beside the features: a random forest draws
+#: ``sqrt(n_features)`` candidate columns per split, so hundreds of embedding
+#: columns would crowd out the 21 features (measured in benchmarks/README.md).
+UNION_COMPONENTS = 16
 
 
 def _stage(message, start):
@@ -21,27 +27,35 @@ def _stage(message, start):
 
 
 def run_demo(*, survey="ogle", n_pretrain_per_class=60, n_labelled_per_class=40,
-             max_epochs=10, d_model=64, random_state=0, verbose=1, figures_dir=None):
-    """Pre-train, embed and classify simulated light curves; print a report.
+             max_epochs=3, fine_tune_epochs=15, random_state=0, verbose=1, figures_dir=None):
+    """Frozen vs fine-tuned ASTROMER embeddings vs features, each + a random forest; print a report.
 
-    An ASTROMER encoder is pre-trained (self-supervised) on an unlabelled
-    simulated survey; a random forest is then trained on the pooled
-    embeddings of a separate labelled set and compared, on a held-out half,
-    with a random forest on hand-crafted features (Lomb-Scargle period,
-    amplitude, Fourier shape, moments).
+    Four pipelines are fitted on the same labelled half of a simulated
+    survey and scored (macro F1) on the other half:
+
+    1. the published MACHO model, frozen, mean-pooled, + random forest;
+    2. that model with a period input added (see ``period_input`` of
+       :class:`~sklearn_astromer.AstromerEmbedder`), fine-tuned
+       self-supervised on an unlabelled set of the survey, then supervised on
+       the labelled half, + random forest on its embeddings (the fine-tuned
+       head's own predictions are reported too);
+    3. hand-crafted features (Lomb-Scargle period, amplitude, Fourier shape,
+       moments) + random forest;
+    4. features and the fine-tuned embeddings together (reduced to
+       :data:`UNION_COMPONENTS` principal components) + random forest.
 
     Parameters
     ----------
     survey : str, default="ogle"
         Simulated survey (see :func:`sklearn_astromer.datasets.make_light_curves`).
     n_pretrain_per_class : int, default=60
-        Unlabelled light curves per class for pre-training.
+        Unlabelled light curves per class for self-supervised fine-tuning.
     n_labelled_per_class : int, default=40
         Labelled light curves per class (half for training, half for testing).
-    max_epochs : int, default=10
-        Pre-training epochs.
-    d_model : int, default=64
-        Embedding size of the (small) encoder.
+    max_epochs : int, default=3
+        Self-supervised fine-tuning epochs.
+    fine_tune_epochs : int, default=15
+        Supervised fine-tuning epochs (early stopping on a validation split).
     random_state : int, default=0
     verbose : int, default=1
         1 prints the stages and the per-epoch training log.
@@ -53,8 +67,9 @@ def run_demo(*, survey="ogle", n_pretrain_per_class=60, n_labelled_per_class=40,
     Returns
     -------
     dict
-        ``{"astromer_macro_f1": float, "features_macro_f1": float, ...}``
-        (and ``"figures"``, the saved paths, with ``figures_dir``).
+        Macro F1 of every row (``"frozen"``, ``"fine_tuned"``,
+        ``"fine_tuned_head"``, ``"features"``, ``"features_and_embeddings"``),
+        ``"n_test"``, ``"seconds"`` (and ``"figures"`` with ``figures_dir``).
     """
     start = time.perf_counter()
     say = (lambda message: _stage(message, start)) if verbose else (lambda message: None)
@@ -64,45 +79,87 @@ def run_demo(*, survey="ogle", n_pretrain_per_class=60, n_labelled_per_class=40,
     X, y = make_light_curves(n_labelled_per_class, survey=survey, random_state=random_state + 2)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.5, stratify=y, random_state=random_state)
-    n_obs = np.array([len(curve) for curve in X_unlabelled])
-    say(f"{len(X_unlabelled)} unlabelled curves ({n_obs.min()}-{n_obs.max()} points) for "
-        f"pre-training; {len(X_train)} labelled for training, {len(X_test)} for testing")
-
-    say(f"Pre-training ASTROMER (d_model={d_model}, masked-magnitude reconstruction)")
-    embedder = AstromerEmbedder(d_model=d_model, n_heads=4, d_ff=128, max_epochs=max_epochs,
-                                batch_size=64, random_state=random_state, verbose=verbose)
-    embedder.fit(X_unlabelled)
-    say(f"Masked RMSE on the labelled set: {-embedder.score(X):.3f} mag")
+    say(f"{len(X_unlabelled)} unlabelled light curves; {len(X_train)} labelled for training, "
+        f"{len(X_test)} for testing")
 
     forest = dict(n_estimators=300, random_state=random_state, n_jobs=-1)
-    say("Embedding the labelled set and training a random forest")
-    classifier = RandomForestClassifier(**forest).fit(embedder.transform(X_train), y_train)
-    astromer_predictions = classifier.predict(embedder.transform(X_test))
+    predictions = {}
 
-    say("Baseline: hand-crafted features + random forest")
-    baseline = make_pipeline(LightCurveFeatures(), RandomForestClassifier(**forest))
-    baseline_predictions = baseline.fit(X_train, y_train).predict(X_test)
+    say("1. The published MACHO model (shipped with the package), frozen")
+    frozen = AstromerEmbedder.from_pretrained("macho", device="cpu")
+    predictions["frozen"] = _forest(forest, frozen.transform(X_train), y_train,
+                                    frozen.transform(X_test))
 
-    results = {
-        "astromer_macro_f1": f1_score(y_test, astromer_predictions, average="macro"),
-        "features_macro_f1": f1_score(y_test, baseline_predictions, average="macro"),
-        "n_test": len(y_test),
-        "seconds": time.perf_counter() - start,
-    }
+    say(f"2. The same with a period input: {max_epochs} self-supervised epochs on the "
+        "unlabelled curves")
+    tuned = _fine_tune(X_unlabelled, X_train, y_train, max_epochs, fine_tune_epochs,
+                       random_state, verbose, say)
+    Z_train, Z_test = tuned.transform(X_train), tuned.transform(X_test)
+    predictions["fine_tuned"] = _forest(forest, Z_train, y_train, Z_test)
+    predictions["fine_tuned_head"] = tuned.predict(X_test)
+
+    say("3. Hand-crafted features + random forest")
+    features = LightCurveFeatures(n_jobs=-1)
+    F_train, F_test = features.fit_transform(X_train), features.transform(X_test)
+    predictions["features"] = _forest(forest, F_train, y_train, F_test)
+
+    say(f"4. Features and the fine-tuned embeddings ({UNION_COMPONENTS} principal components)")
+    pca = PCA(min(UNION_COMPONENTS, len(Z_train) - 1), random_state=random_state).fit(Z_train)
+    predictions["features_and_embeddings"] = _forest(
+        forest, np.hstack([F_train, pca.transform(Z_train)]), y_train,
+        np.hstack([F_test, pca.transform(Z_test)]))
+
+    results = {name: f1_score(y_test, predicted, average="macro")
+               for name, predicted in predictions.items()}
+    results.update(n_test=len(y_test), seconds=time.perf_counter() - start)
     if verbose:
-        print("\nASTROMER embeddings + random forest")
-        print(classification_report(y_test, astromer_predictions, digits=3, zero_division=0))
-        print("Hand-crafted features + random forest")
-        print(classification_report(y_test, baseline_predictions, digits=3, zero_division=0))
-        print(f"{'model':<40}{'macro F1':>10}")
-        print(f"{'ASTROMER embeddings + random forest':<40}{results['astromer_macro_f1']:>10.3f}")
-        print(f"{'hand-crafted features + random forest':<40}"
-              f"{results['features_macro_f1']:>10.3f}")
-        print(f"(chance: {1 / len(np.unique(y)):.3f}; {results['seconds']:.0f} s in all)")
+        _report(results, predictions, y_test, len(np.unique(y)))
     if figures_dir is not None:
-        results["figures"] = _save_figures(embedder, X_test, y_test, figures_dir, random_state)
+        results["figures"] = _save_figures(tuned, X_test, y_test, figures_dir, random_state)
         say(f"Figures: {', '.join(str(path) for path in results['figures'])}")
     return results
+
+
+def _fine_tune(X_unlabelled, X_train, y_train, max_epochs, fine_tune_epochs, random_state,
+               verbose, say):
+    """MACHO + period input: self-supervised on ``X_unlabelled``, then supervised on the labels."""
+    common = dict(batch_size=64, device="cpu", random_state=random_state, verbose=verbose)
+    self_supervised = AstromerEmbedder(pretrained="macho", period_input=True,
+                                       max_epochs=max_epochs, patience=2, **common)
+    self_supervised.fit(X_unlabelled)
+    say(f"   then supervised on the {len(X_train)} labelled curves "
+        f"(at most {fine_tune_epochs} epochs)")
+    with tempfile.TemporaryDirectory() as directory:
+        self_supervised.save_pretrained(directory)
+        tuned = AstromerEmbedder(pretrained=directory, max_epochs=0, fine_tune="supervised",
+                                 fine_tune_epochs=fine_tune_epochs, patience=4,
+                                 pooling="weighted_layers", **common)
+        return tuned.fit(X_train, y_train)
+
+
+def _forest(params, Z_train, y_train, Z_test):
+    """Test predictions of a random forest fitted on ``Z_train``."""
+    return RandomForestClassifier(**params).fit(Z_train, y_train).predict(Z_test)
+
+
+ROWS = {
+    "frozen": "MACHO embeddings (frozen) + random forest",
+    "fine_tuned": "fine-tuned embeddings + random forest",
+    "fine_tuned_head": "fine-tuned ASTROMER's own classifier head",
+    "features": "hand-crafted features + random forest",
+    "features_and_embeddings": "features + fine-tuned embeddings + forest",
+}
+
+
+def _report(results, predictions, y_test, n_classes):
+    print("\nFine-tuned embeddings + random forest")
+    print(classification_report(y_test, predictions["fine_tuned"], digits=3, zero_division=0))
+    print("Hand-crafted features + random forest")
+    print(classification_report(y_test, predictions["features"], digits=3, zero_division=0))
+    print(f"{'pipeline':<46}{'macro F1':>10}")
+    for name, label in ROWS.items():
+        print(f"{label:<46}{results[name]:>10.3f}")
+    print(f"(chance: {1 / n_classes:.3f}; {results['seconds']:.0f} s in all)")
 
 
 def _save_figures(embedder, light_curves, labels, figures_dir, random_state):

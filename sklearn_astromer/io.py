@@ -9,9 +9,10 @@ goes back, :func:`read_parquet_light_curves` reads Parquet files at once and
 curves, so catalogues larger than memory can be embedded chunk by chunk.
 
 pandas (and pyarrow for Parquet) are imported when these functions run:
-``pip install sklearn-astromer[parquet]``.
+``pip install "sklearn-astromer[parquet]"``.
 """
 
+from contextlib import contextmanager
 from numbers import Integral
 from pathlib import Path
 
@@ -25,8 +26,8 @@ def _import_pandas():
         import pandas as pd
     except ImportError as error:
         raise ImportError(
-            "Reading light-curve tables needs pandas: pip install sklearn-astromer[pandas] "
-            "(or sklearn-astromer[parquet] for Parquet files)."
+            'Reading light-curve tables needs pandas: pip install "sklearn-astromer[pandas]" '
+            '(or "sklearn-astromer[parquet]" for Parquet files).'
         ) from error
     return pd
 
@@ -38,7 +39,7 @@ def _import_pyarrow_parquet():
     except ImportError as error:
         raise ImportError(
             "Reading Parquet light curves needs pyarrow and pandas: "
-            "pip install sklearn-astromer[parquet]"
+            'pip install "sklearn-astromer[parquet]"'
         ) from error
     _import_pandas()
     return pa, pq
@@ -221,9 +222,52 @@ def _parquet_files(path):
     return [path]
 
 
-def _check_parquet_columns(pq, files, needed):
+@contextmanager
+def _parquet_errors(file):
+    """Turn pyarrow's errors on a corrupt or truncated file into a ValueError naming it."""
+    pa, _ = _import_pyarrow_parquet()
+    try:
+        yield
+    # ValueError and TypeError too: text (ids) in a damaged file may not decode.
+    except (OSError, ValueError, TypeError, pa.ArrowException) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        raise ValueError(f"{file}: not a readable Parquet file ({message}).") from None
+
+
+def _to_pandas(table):
+    """A pyarrow Table or RecordBatch as a DataFrame; damaged content raises here."""
+    # Full validation finds invalid UTF-8 in string columns, which pandas would only
+    # meet later, outside _parquet_errors; the pandas metadata (index, dtypes) is not
+    # needed and may itself be damaged.
+    table.validate(full=True)
+    return table.to_pandas(ignore_metadata=True)
+
+
+def _parquet_frames(files, batch_rows, columns):
+    """Yield ``(file, DataFrame)`` per record batch of ``columns``, file after file."""
+    _, pq = _import_pyarrow_parquet()
     for file in files:
-        _check_present(pq.read_schema(file).names, needed, f"Parquet file {file}")
+        with _parquet_errors(file):
+            batches = pq.ParquetFile(file).iter_batches(batch_size=batch_rows, columns=columns)
+        while True:
+            with _parquet_errors(file):
+                batch = next(batches, None)
+                frame = None if batch is None else _to_pandas(batch)
+            if frame is None:
+                break
+            yield file, frame
+
+
+def _parquet_columns(file):
+    """The column names of a Parquet file (a ValueError naming it when it is unreadable)."""
+    _, pq = _import_pyarrow_parquet()
+    with _parquet_errors(file):
+        return pq.read_schema(file).names
+
+
+def _check_parquet_columns(files, needed):
+    for file in files:
+        _check_present(_parquet_columns(file), needed, f"Parquet file {file}")
 
 
 def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_col="mag",
@@ -246,6 +290,13 @@ def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_
     light_curves, ids[, metadata]
         As in :func:`light_curves_from_table`.
 
+    Raises
+    ------
+    ValueError
+        On missing or non-numeric columns, a missing object id, or a file
+        that is not readable Parquet (corrupt or truncated: the message
+        names it).
+
     See Also
     --------
     iter_parquet_light_curves : the same in chunks, for catalogues larger than memory.
@@ -256,12 +307,17 @@ def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_
     >>> light_curves_to_table(curves, ids).to_parquet("curves.parquet")  # doctest: +SKIP
     >>> light_curves, ids = read_parquet_light_curves("curves.parquet")  # doctest: +SKIP
     """
-    pa, pq = _import_pyarrow_parquet()
+    _, pq = _import_pyarrow_parquet()
+    pd = _import_pandas()
     files = _parquet_files(path)
     needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
-    _check_parquet_columns(pq, files, needed)
-    table = pa.concat_tables([pq.read_table(file, columns=needed) for file in files])
-    return _split_frame(table.to_pandas(), id_col, time_col, mag_col, err_col, extra)
+    _check_parquet_columns(files, needed)
+    frames = []
+    for file in files:
+        with _parquet_errors(file):
+            frames.append(_to_pandas(pq.read_table(file, columns=needed)))
+    return _split_frame(pd.concat(frames, ignore_index=True), id_col, time_col, mag_col,
+                        err_col, extra)
 
 
 def _last_object_start(ids):
@@ -304,8 +360,9 @@ def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id",
     Raises
     ------
     ValueError
-        On missing or non-numeric columns, or when a batch shows that an
-        object's rows are not contiguous.
+        On missing or non-numeric columns, when a batch shows that an
+        object's rows are not contiguous, or when a file is not readable
+        Parquet (corrupt or truncated: the message names it).
 
     Examples
     --------
@@ -315,19 +372,14 @@ def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id",
     """
     if not isinstance(batch_rows, Integral) or batch_rows < 1:
         raise ValueError(f"batch_rows must be a positive integer; got {batch_rows!r}.")
-    _, pq = _import_pyarrow_parquet()
     pd = _import_pandas()
     files = _parquet_files(path)
     needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
-    _check_parquet_columns(pq, files, needed)
-    batches = (batch for file in files
-               for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_rows,
-                                                               columns=needed))
+    _check_parquet_columns(files, needed)
+    batches = (frame for _, frame in _parquet_frames(files, batch_rows, needed))
     carry, batch = None, next(batches, None)
     while batch is not None:
-        frame = batch.to_pandas()
-        if carry is not None:
-            frame = pd.concat([carry, frame], ignore_index=True)
+        frame = batch if carry is None else pd.concat([carry, batch], ignore_index=True)
         batch = next(batches, None)
         # The last object may go on in the next batch: hold it back, unless this was the last.
         start = len(frame) if batch is None else _last_object_start(frame[id_col].to_numpy())

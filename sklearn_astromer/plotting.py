@@ -43,7 +43,11 @@ def _one_light_curve(light_curve):
 
 
 def plot_training_history(embedder, *, ax=None):
-    """Training and validation loss (masked RMSE) per epoch.
+    """Training and validation loss per epoch.
+
+    The masked-reconstruction loss of self-supervised training, or, for an
+    embedder fine-tuned on labels (``fine_tune="supervised"``), the
+    cross-entropy of that stage.
 
     Parameters
     ----------
@@ -57,9 +61,16 @@ def plot_training_history(embedder, *, ax=None):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(embedder, "net_")
-    history = embedder.net_.history
-    train = [(row["epoch"], row["train_loss"]) for row in history if "train_loss" in row]
-    if not train:
+    stages = [(getattr(embedder, "classifier_net_", None), "cross-entropy",
+               "Supervised fine-tuning loss"),
+              (embedder.net_, "masked RMSE (scaled magnitudes)" if _scaled(embedder)
+               else "masked RMSE (mag)", "Masked-magnitude reconstruction loss")]
+    for net, ylabel, title in stages:
+        history = [] if net is None else net.history
+        train = [(row["epoch"], row["train_loss"]) for row in history if "train_loss" in row]
+        if train:
+            break
+    else:
         raise ValueError("The embedder has no training history (fitted with max_epochs=0?).")
     figure, ax = _axes(ax, figsize=(6, 4))
     ax.plot(*zip(*train), marker="o", label="training")
@@ -69,10 +80,14 @@ def plot_training_history(embedder, *, ax=None):
         best_epoch, best_loss = min(valid, key=lambda pair: pair[1])
         ax.axvline(best_epoch, color="grey", linestyle=":", label=f"best (epoch {best_epoch})")
     ax.set_xlabel("epoch")
-    ax.set_ylabel("masked RMSE (mag)")
-    ax.set_title("Masked-magnitude reconstruction loss")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend()
     return figure
+
+
+def _scaled(embedder):
+    return getattr(embedder, "config_", {}).get("magnitude_scaling") == "std"
 
 
 def _masked_reconstruction(embedder, light_curves, rng):
@@ -86,20 +101,20 @@ def _masked_reconstruction(embedder, light_curves, rng):
     from .astromer._inference import iter_window_batches, windows_to_tensors
     from .preprocessing import mask_windows
 
-    args = embedder._inference_args()
+    args = embedder._window_args(light_curves)
+    device = embedder.net_.device
     n_points = len(light_curves.values)
     masked = np.zeros(n_points, dtype=bool)
     reconstruction = np.empty(n_points)
     module = embedder.net_.module_.eval()
     with torch.inference_mode():
-        for windows in iter_window_batches(light_curves, args["max_obs"], args["batch_size"],
-                                           args["pad_to_max_obs"], args["max_tokens"]):
+        for windows in iter_window_batches(light_curves, **args):
             draw = mask_windows(windows.magnitudes, windows.valid, rng,
                                 mask_frac=embedder.mask_frac, same_frac=embedder.same_frac,
                                 random_frac=embedder.random_frac)
-            inputs = windows_to_tensors(windows, args["device"], draw.input_magnitudes,
-                                        draw.mask_in)
-            output = module(**inputs).float().cpu().numpy() + windows.mean_magnitudes[:, None]
+            inputs = windows_to_tensors(windows, device, draw.input_magnitudes, draw.mask_in)
+            output = (module(**inputs).float().cpu().numpy() * windows.magnitude_scales[:, None]
+                      + windows.mean_magnitudes[:, None])
             rows = windows.point_index[windows.valid]
             reconstruction[rows] = output[windows.valid]
             masked[rows] = draw.mask_out[windows.valid]
@@ -173,14 +188,15 @@ def attention_weights(embedder, light_curve, *, layer=-1):
     from .astromer._inference import iter_window_batches, windows_to_tensors
 
     light_curves = _one_light_curve(light_curve)
-    args = embedder._inference_args()
+    args = {**embedder._window_args(light_curves), "batch_size": 1, "max_tokens": None}
     n_layers = embedder.config_["n_layers"]
     if not -n_layers <= layer < n_layers:
         raise ValueError(f"layer={layer} is out of range for {n_layers} encoder block(s).")
-    windows = next(iter_window_batches(light_curves, args["max_obs"], 1, args["pad_to_max_obs"]))
+    windows = next(iter_window_batches(light_curves, **args))
     encoder = embedder.net_.module_.eval().encoder
     with torch.inference_mode():
-        _, weights = encoder(**windows_to_tensors(windows, args["device"]), return_weights=True)
+        _, weights = encoder(**windows_to_tensors(windows, embedder.net_.device),
+                             return_weights=True)
     n_obs = int(windows.valid[0].sum())
     block = weights[layer][0, :, :n_obs, :n_obs].float().cpu().numpy()
     times = light_curves.values[windows.point_index[0, :n_obs], 0]

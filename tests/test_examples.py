@@ -1,4 +1,4 @@
-"""Every script in examples/ runs with --quick and prints its result."""
+"""Every script in examples/ runs with --quick, says what it is doing, and prints its result."""
 
 import importlib.util
 import os
@@ -17,6 +17,14 @@ EXAMPLES = {
     "similarity_search.py": "precision at 5",
     "fine_tune_own_survey.py": "identical embeddings: True",
     "multimodal.py": "top-1 retrieval",
+}
+# Script -> the stage it announces before its (long, without --quick) training.
+STAGES = {
+    "classification_few_labels.py": "pre-training ASTROMER on",
+    "anomaly_detection.py": "training the embedder",
+    "similarity_search.py": "training ASTROMER on",
+    "fine_tune_own_survey.py": "fine-tuning on",
+    "multimodal.py": "CLIP pre-training on",
 }
 # Each example is mostly one thread of small tensors: two at a time halve the wall time.
 WORKERS = 2
@@ -55,3 +63,4 @@ def test_example_runs_quick(runs, script):
     result = runs[script]
     assert result.returncode == 0, result.stderr[-3000:]
     assert EXAMPLES[script] in result.stdout, result.stdout
+    assert 0 <= result.stdout.find(STAGES[script]) < result.stdout.find(EXAMPLES[script])

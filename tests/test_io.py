@@ -234,3 +234,14 @@ def test_empty_table_gives_no_light_curves():
     table = pd.DataFrame({"object_id": [], "time": [], "mag": [], "err": []})
     light_curves, ids = light_curves_from_table(table)
     assert light_curves == [] and len(ids) == 0
+
+
+@pytest.mark.parametrize("damage", ["not parquet", "truncated", "bad footer"])
+def test_unreadable_parquet_file_is_a_value_error_naming_it(parquet_file, damage):
+    data = parquet_file.read_bytes()
+    broken = {"not parquet": b"object_id,time,mag\n", "truncated": data[:len(data) // 2],
+              "bad footer": data[:-12] + b"\xff" * 8 + data[-4:]}[damage]
+    parquet_file.write_bytes(broken)
+    for read in (read_parquet_light_curves, lambda path: next(iter_parquet_light_curves(path))):
+        with pytest.raises(ValueError, match=f"{parquet_file}: not a readable Parquet file"):
+            read(parquet_file)

@@ -7,23 +7,52 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping
-from skorch.dataset import ValidSplit
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from . import _inference
-from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate
+from . import _inference, _supervised
+from ._finite import check_finite
+from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate, WindowSampler
+from ._training import LR_SCHEDULES, stage_params
+from .._console import print_plain_off_terminal
+from .._periods import lomb_scargle_periods
 from .._validation import check_light_curves, iter_light_curve_chunks
+from ..preprocessing.ranges import check_time_ranges
 from ..nn import AstromerModel
-from ..nn.encoder import VARIANTS
-from ..pretrained import load_pretrained, save_model
+from ..pretrained import (
+    ARCHITECTURE_CONSTRAINTS,
+    check_state_dict,
+    expected_shapes,
+    load_pretrained,
+    model_files,
+    save_model,
+)
 
-ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs")
+ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs",
+                     "time_encoding", "period_input", "n_harmonics", "magnitude_scaling")
+# What a config written before a key existed means by it (the published weights' values).
+ARCHITECTURE_DEFAULTS = {"time_encoding": "paper", "period_input": False, "n_harmonics": 4,
+                         "magnitude_scaling": "none"}
+MODULE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "time_encoding",
+               "period_input", "n_harmonics")
+LOSS_WEIGHTINGS = ("none", "uncertainty")
+# The period input of new models: its phase harmonics, and whether it is on by default.
+N_HARMONICS = 4
+DEFAULT_PERIOD_INPUT = True
+PERIOD_INPUT_KEYS = "encoder.period_embedding."
 # Estimator settings saved beside the weights so that from_pretrained restores them.
 SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "batch_size")
+# Gradient-norm clip of supervised fine-tuning: a fresh head's first large
+# gradients would otherwise throw a pre-trained encoder far from its start.
+FINE_TUNE_GRADIENT_CLIP = 1.0
 SCORE_MASK_SEED = 0
 # Light curves validated and embedded at a time by transform: memory stays
 # bounded however many light curves are passed.
@@ -42,10 +71,11 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     """Embed light curves with ASTROMER, a transformer pre-trained on masked magnitudes.
 
     ``fit`` trains (or, from ``pretrained`` weights, fine-tunes) the encoder by
-    masked-magnitude reconstruction, self-supervised: ``y`` is ignored.
-    ``transform`` returns one fixed-size vector per light curve, pooled over
-    its observations; light curves longer than ``max_obs`` are covered by
-    consecutive windows.
+    masked-magnitude reconstruction, self-supervised; with
+    ``fine_tune="supervised"`` it then trains the encoder and a
+    classification head on the labels ``y``. ``transform`` returns one
+    fixed-size vector per light curve, pooled over its observations; light
+    curves longer than ``max_obs`` are covered by consecutive windows.
 
     Parameters
     ----------
@@ -75,19 +105,68 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         residual connections, truly hides masked and padded observations, and
         learns a [MASK] value.
     pe_base : float, default=10000.0
-        Base of the time encoding's frequencies.
+        Base of the paper time encoding's frequencies.
+    time_encoding : {"log_periods", "learnable", "paper"}, default="log_periods"
+        How observation times enter. ``"paper"``: the published ladder, whose
+        fastest frequency is 1 rad/day (periods under ~6 days alias);
+        ``"log_periods"``: sine/cosine pairs at periods log-spaced from 3
+        hours to 3 years (ASTROMER's own unused ladder); ``"learnable"``: the
+        same, trained.
+    period_input : "auto" or bool, default="auto"
+        Give the model each light curve's Lomb-Scargle period: every
+        observation gets its phase (a few harmonics) and every window its log
+        period, periodogram power, amplitude and noise level. The period is
+        searched once per light curve in ``fit`` and in ``transform``.
+        ``"auto"``: on for new models, as the weights were trained for
+        ``pretrained`` ones. ``True`` with weights trained without it adds
+        the input with zero weights (outputs unchanged until fine-tuning
+        teaches the model to use it).
+    magnitude_scaling : {"std", "none"}, default="std"
+        Divide each window's zero-mean magnitudes by their standard deviation
+        (the amplitude then reaches the model as a descriptor of the period
+        input); reconstructions are scaled back. ``"none"`` is the paper's.
     pretrained : str, path-like or None, default=None
         Start from these weights: ``"macho"`` or ``"atlas"`` (the published
         ASTROMER models), a published zip or its folder, or a directory
         written by :meth:`save_pretrained`. The architecture (``d_model``,
         ``n_layers``, ``n_heads``, ``d_ff``, ``variant``, ``pe_base``,
-        ``max_obs``) then comes from the weights and the corresponding
-        parameters here are ignored. ``fit`` fine-tunes; with
-        ``max_epochs=0`` the weights stay frozen.
+        ``max_obs``, ``time_encoding``, ``magnitude_scaling``) then comes
+        from the weights and the corresponding parameters here are ignored.
+        Every other setting is this estimator's own parameter, including
+        those saved with the model (``pooling``, ``dropout``, the masking
+        fractions, ``batch_size``): parameters are what you set, so
+        ``clone`` and grid searches behave. :meth:`from_pretrained` is the
+        way to restore the saved settings.
+        ``fit`` fine-tunes; with ``max_epochs=0`` the weights stay frozen.
     max_epochs : int, default=20
-        Training epochs (each light curve gives one random window per epoch).
-    batch_size : int, default=256
-        Windows per training batch.
+        Self-supervised training epochs.
+    batch_size : int, default=64
+        Windows per training batch (the paper's 5000 suits millions of light
+        curves; on thousands, smaller batches take the steps that learning
+        needs: see the ablation in ``benchmarks/README.md``).
+    windows_per_curve : int, default=1
+        Random windows drawn from each light curve per epoch.
+    loss_weighting : {"none", "uncertainty"}, default="none"
+        ``"uncertainty"``: weight each masked observation's squared error by
+        its inverse error, min-max scaled within the window (ASTROMER 2).
+    lr_schedule : {"warmup_cosine", "constant"}, default="warmup_cosine"
+        ``"warmup_cosine"``: the learning rate rises linearly over the first
+        10 % of a stage's steps, then decays to 0 along a cosine.
+    fine_tune : {"none", "supervised"}, default="none"
+        ``"supervised"``: after the self-supervised epochs, ``fit(X, y)``
+        trains the encoder together with a classification head (a
+        softmax-weighted mean of every layer's pooled output, input embedding
+        included, then an MLP, as ASTROMER 2) by cross-entropy, with a
+        stratified validation split for early stopping. ``transform`` then
+        gives the fine-tuned encoder's embeddings, and :meth:`predict` /
+        :meth:`predict_proba` the head's classes.
+    fine_tune_epochs : int, default=20
+        Epochs of supervised fine-tuning.
+    fine_tune_lr : float or None, default=None
+        Learning rate of supervised fine-tuning (None: ``lr``).
+    class_weight : {"balanced"} or None, default="balanced"
+        Cross-entropy class weights of supervised fine-tuning: inverse class
+        frequencies, or equal.
     inference_batch_size : int or "auto", default="auto"
         Windows per batch in ``transform``, ``embed_observations``,
         ``reconstruct`` and ``score``. ``"auto"`` fills each batch with about
@@ -102,21 +181,28 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     patience : int, default=10
         Epochs without validation improvement before stopping; the best
         weights are restored.
-    pooling : {"mean", "max", "mean_std"}, default="mean"
-        How ``transform`` pools observations: mean (the paper's classifier
-        input), element-wise maximum, or mean and standard deviation.
+    pooling : {"mean", "max", "mean_std", "layers", "weighted_layers"}, default="mean"
+        How ``transform`` pools observations: mean of the last layer (the
+        paper's classifier input), element-wise maximum, mean and standard
+        deviation, the mean of every layer (input embedding first)
+        concatenated, or their weighted mean (the supervised head's input:
+        its learned weights after ``fine_tune="supervised"``, equal weights
+        otherwise).
     callbacks : list of skorch callbacks or None, default=None
-        Extra callbacks for the underlying :class:`skorch.NeuralNet`
+        Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; ``"auto"`` takes a GPU when one is visible.
     precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Arithmetic of ``transform``, ``embed_observations``, ``reconstruct``
-        and ``score``: reduced precisions run under :func:`torch.autocast`
-        (matrix multiplies in 16 bits, reductions and layer norms in float32),
-        about twice as fast on GPUs with tensor cores; embeddings then differ
-        from float32 by ~1e-2. Training always runs in float32, and the
-        paper-exact parity holds in float32 only.
+        Arithmetic of ``transform``, ``embed_observations``, ``reconstruct``,
+        ``score`` and ``predict``: reduced precisions run under
+        :func:`torch.autocast` (matrix multiplies in 16 bits, reductions and
+        layer norms in float32), about twice as fast on GPUs with tensor cores
+        and on CPUs with AVX512-BF16; embeddings then differ from float32 by
+        ~1e-2. ``"bfloat16"`` also trains in mixed precision (``fit``: float32
+        weights, optimizer and loss, bfloat16 products); ``"float16"``, which
+        would need loss scaling, trains in float32. The paper-exact parity
+        holds in float32 only.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, window starts, masks, dropout and
         shuffling: the same value gives the same embeddings on the CPU.
@@ -128,6 +214,12 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     net_ : AstromerNet
         The fitted skorch net; ``net_.module_`` is the
         :class:`~sklearn_astromer.nn.AstromerModel`, ``net_.history`` the losses.
+    classifier_net_ : skorch.NeuralNet
+        With ``fine_tune="supervised"``: the fine-tuning net, whose module is
+        an :class:`~sklearn_astromer.nn.AstromerClassifierModel` sharing
+        ``net_.module_.encoder``.
+    classes_ : ndarray
+        With ``fine_tune="supervised"``: the class labels.
     config_ : dict
         Architecture actually used (from the parameters or the weights).
     device_ : str
@@ -155,20 +247,24 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     """
 
     _parameter_constraints = {
-        "d_model": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
-        "n_heads": [Interval(Integral, 1, None, closed="left")],
-        "d_ff": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_obs": [Interval(Integral, 1, None, closed="left")],
+        # The architecture (d_model, n_layers, n_heads, d_ff, dropout, max_obs,
+        # variant, pe_base, time_encoding, magnitude_scaling): shared with the
+        # model-file checks, so saved models always load.
+        **ARCHITECTURE_CONSTRAINTS,
+        "period_input": ["boolean", StrOptions({"auto"})],
         "mask_frac": [Interval(Real, 0, 1, closed="both")],
         "random_frac": [Interval(Real, 0, 1, closed="both")],
         "same_frac": [Interval(Real, 0, 1, closed="both")],
-        "variant": [StrOptions(set(VARIANTS))],
-        "pe_base": [Interval(Real, 0, None, closed="neither")],
         "pretrained": [str, os.PathLike, None],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "windows_per_curve": [Interval(Integral, 1, None, closed="left")],
+        "loss_weighting": [StrOptions(set(LOSS_WEIGHTINGS))],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+        "fine_tune": [StrOptions({"none", "supervised"})],
+        "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
+        "fine_tune_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "class_weight": [StrOptions({"balanced"}), None],
         "inference_batch_size": [Interval(Integral, 1, None, closed="left"),
                                  StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -196,9 +292,19 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         *,
         variant="corrected",
         pe_base=10000.0,
+        time_encoding="log_periods",
+        period_input="auto",
+        magnitude_scaling="std",
         pretrained=None,
         max_epochs=20,
-        batch_size=256,
+        batch_size=64,
+        windows_per_curve=1,
+        loss_weighting="none",
+        lr_schedule="warmup_cosine",
+        fine_tune="none",
+        fine_tune_epochs=20,
+        fine_tune_lr=None,
+        class_weight="balanced",
         inference_batch_size="auto",
         lr=1e-3,
         validation_fraction=0.2,
@@ -221,9 +327,19 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.same_frac = same_frac
         self.variant = variant
         self.pe_base = pe_base
+        self.time_encoding = time_encoding
+        self.period_input = period_input
+        self.magnitude_scaling = magnitude_scaling
         self.pretrained = pretrained
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.windows_per_curve = windows_per_curve
+        self.loss_weighting = loss_weighting
+        self.lr_schedule = lr_schedule
+        self.fine_tune = fine_tune
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_lr = fine_tune_lr
+        self.class_weight = class_weight
         self.inference_batch_size = inference_batch_size
         self.lr = lr
         self.validation_fraction = validation_fraction
@@ -237,7 +353,7 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
-        """Pre-train (or fine-tune) the encoder by masked-magnitude reconstruction.
+        """Pre-train (or fine-tune) the encoder; with ``fine_tune="supervised"``, also on ``y``.
 
         Parameters
         ----------
@@ -245,113 +361,265 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Light curves: time (days), magnitude[, error]; see
             :func:`sklearn_astromer._validation.check_light_curves` for the
             repairs and errors.
-        y : None
-            Ignored (self-supervised).
+        y : array-like of shape (n_samples,) or None
+            Class labels: required with ``fine_tune="supervised"``, ignored
+            otherwise (self-supervised).
 
         Returns
         -------
         self : AstromerEmbedder
         """
         self._validate_params()
+        labels = None
+        if self.fine_tune == "supervised":
+            labels = self._encode_labels(y, _n_samples(X))
         light_curves = check_light_curves(X)
-        return self._fit(light_curves, self._draw_seed(), _train_in_process)
+        return self._fit(light_curves, self._draw_seed(), _train_in_process, labels)
+
+    def _encode_labels(self, y, n_samples):
+        """Set ``classes_`` and return ``y`` as class indices, or say what is wrong with it."""
+        if y is None:
+            raise ValueError('fine_tune="supervised" needs the class labels: call fit(X, y).')
+        y = column_or_1d(y, warn=True)
+        if n_samples is not None and len(y) != n_samples:
+            raise ValueError(f"y has {len(y)} labels for {n_samples} light curves.")
+        self.classes_, labels = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f'fine_tune="supervised" needs two classes or more; y holds '
+                             f"{len(self.classes_)}.")
+        return labels.astype(np.int64)
 
     def _draw_seed(self):
         """One integer seed from ``random_state`` for everything ``fit`` draws."""
         return check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
 
-    def _fit(self, light_curves, seed, train):
+    def _fit(self, light_curves, seed, train, labels=None):
         """Build ``net_`` from ``seed`` and let ``train(net, n_samples, seed)`` run the epochs.
 
         ``fit`` trains in this process; :func:`sklearn_astromer.distributed.fit_ddp`
-        passes a data-parallel ``train``.
+        passes a data-parallel ``train``. Supervised fine-tuning (``labels``)
+        always runs in this process.
         """
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self._initialize_net(seed, light_curves if self.max_epochs > 0 else None)
-            if self.max_epochs > 0:
-                train(self.net_, len(light_curves), seed)
-                self._release_training_data()
+            weights = self._resolve_architecture()
+            try:
+                self._check_times(light_curves)
+                training = self.max_epochs > 0 or labels is not None
+                periods = self._periods(light_curves) if training else None
+                pretraining = (light_curves, periods) if self.max_epochs > 0 else None
+                self._initialize_net(seed, weights, pretraining)
+                if pretraining is not None:
+                    train(self.net_, len(light_curves), seed)
+                    _release_training_data(self.net_)
+                if labels is not None:
+                    self._fit_supervised(light_curves, periods, labels, seed + 2)
+            except ValueError:
+                # Light curves the model cannot take, or a non-finite loss:
+                # leave no half-trained model behind.
+                self._forget_fit()
+                raise
         self.net_.module_.eval()
         return self
 
-    def _architecture(self):
-        """Architecture and starting weights: from ``pretrained``, else the parameters."""
-        if self.pretrained is None:
-            return {key: getattr(self, key) for key in ARCHITECTURE_KEYS}, None
-        config, state_dict = load_pretrained(self.pretrained)
-        missing = [key for key in ARCHITECTURE_KEYS if key not in config]
-        if missing:
-            raise ValueError(f"The pretrained config of {self.pretrained!r} lacks {missing}.")
-        return {key: config[key] for key in ARCHITECTURE_KEYS}, state_dict
+    def _forget_fit(self):
+        """Remove every fitted attribute, so that a failed ``fit`` leaves the estimator unfitted."""
+        for name in [name for name in vars(self) if name.endswith("_")
+                     and not name.startswith("__")] + ["_n_features_out"]:
+            self.__dict__.pop(name, None)
 
-    def _initialize_net(self, seed, light_curves=None):
-        """Build ``net_`` (with its training data loaders when ``light_curves`` is given)."""
+    def _architecture(self):
+        """``(config, state_dict)``: from ``pretrained`` (the weights' own), else the parameters."""
+        if self.pretrained is None:
+            config = {key: getattr(self, key) for key in ARCHITECTURE_KEYS
+                      if key != "n_harmonics"}
+            config["period_input"] = (DEFAULT_PERIOD_INPUT if self.period_input == "auto"
+                                      else bool(self.period_input))
+            config["n_harmonics"] = N_HARMONICS
+            return config, None
+        config, state_dict = load_pretrained(self.pretrained)
+        config_file, weights_file = model_files(self.pretrained)
+        missing = [key for key in ARCHITECTURE_KEYS
+                   if key not in config and key not in ARCHITECTURE_DEFAULTS]
+        if missing:
+            raise ValueError(f"{config_file}: the config lacks {missing}.")
+        config = {key: config.get(key, ARCHITECTURE_DEFAULTS.get(key)) for key in
+                  (*ARCHITECTURE_KEYS, "classes")}
+        if self.period_input is False and config["period_input"]:
+            raise ValueError(f"{config_file}: these weights were trained with a period input; "
+                             "period_input=False cannot remove it.")
+        if self.period_input is True:
+            config["period_input"] = True
+        # Before the model is built: weights that do not fit fail here, naming
+        # the file, rather than after allocating the model their config describes.
+        shapes = expected_shapes(AstromerModel, **{key: config[key] for key in MODULE_KEYS})
+        check_state_dict(shapes, state_dict, weights_file,
+                         optional=[name for name in shapes if name.startswith(PERIOD_INPUT_KEYS)],
+                         ignored_prefixes=("classifier.",))
+        return config, state_dict
+
+    def _resolve_architecture(self):
+        """Set ``config_`` and ``device_``; return the starting weights (or None) and classes."""
         config, state_dict = self._architecture()
+        saved_classes = config.pop("classes", None)
         self.config_ = config
         self.device_ = resolve_device(self.device)
-        module_params = {key: config[key] for key in ARCHITECTURE_KEYS if key != "max_obs"}
-        training_params = {} if light_curves is None else self._training_params(light_curves, seed)
+        return state_dict, saved_classes
+
+    def _initialize_net(self, seed, weights, pretraining=None):
+        """Build ``net_`` (and ``classifier_net_`` for weights saved with a head).
+
+        Parameters
+        ----------
+        seed : int
+        weights : tuple
+            ``(state_dict or None, saved classes or None)`` from
+            :meth:`_resolve_architecture`.
+        pretraining : tuple or None
+            ``(light_curves, periods)`` to pre-train on: adds the loaders,
+            validation split and callbacks.
+        """
+        config = self.config_
+        training_params = ({"train_split": None, "callbacks": list(self.callbacks or [])}
+                           if pretraining is None
+                           else self._pretraining_params(*pretraining, seed))
         self.net_ = AstromerNet(
             AstromerModel,
-            **{f"module__{key}": value for key, value in module_params.items()},
+            **{f"module__{key}": config[key] for key in MODULE_KEYS},
             module__dropout=self.dropout,
             optimizer=torch.optim.Adam,
             optimizer__betas=(0.9, 0.98),
             optimizer__eps=1e-9,
             lr=self.lr,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
             iterator_train__shuffle=True,
             device=self.device_,
             verbose=self.verbose,
-            **{"train_split": None, "callbacks": list(self.callbacks or []), **training_params},
+            callbacks__print_log__sink=self._log_sink(),
+            autocast_dtype=self._training_dtype(),
+            **{"batch_size": self.batch_size, **training_params},
         )
         self.net_.initialize()
+        state_dict, saved_classes = weights
         if state_dict is not None:
-            self.net_.module_.load_state_dict(state_dict, strict=True)
-        self._n_features_out = config["d_model"] * (2 if self.pooling == "mean_std" else 1)
+            self._load_weights(state_dict, saved_classes)
+        n_layers = config["n_layers"] + 1 if self.pooling == "layers" else 1
+        self._n_features_out = config["d_model"] * (2 if self.pooling == "mean_std" else n_layers)
 
-    def _training_params(self, light_curves, seed):
-        """Data loaders, validation split and early stopping for ``fit``."""
-        n_samples = len(light_curves)
-        n_valid = int(n_samples * (self.validation_fraction or 0))
-        collate = dict(
-            light_curves=light_curves,
-            max_obs=self.config_["max_obs"],
-            pad_to_max_obs=self.config_["variant"] == "paper",
-            mask_frac=self.mask_frac,
-            same_frac=self.same_frac,
-            random_frac=self.random_frac,
+    def _load_weights(self, state_dict, saved_classes):
+        """Load pre-trained weights; a period input the weights lack starts at zero."""
+        model_weights = {key: value for key, value in state_dict.items()
+                         if not key.startswith("classifier.")}
+        missing, unexpected = self.net_.module_.load_state_dict(model_weights, strict=False)
+        added = [key for key in missing if key.startswith("encoder.period_embedding.")]
+        if unexpected or set(missing) - set(added):
+            raise ValueError(f"The weights of {self.pretrained!r} do not fit the architecture "
+                             f"of their config: missing {sorted(set(missing) - set(added))}, "
+                             f"unexpected {sorted(unexpected)}.")
+        if added:
+            self.net_.module_.encoder.period_embedding.zero_()
+        if saved_classes is not None and self.fine_tune != "supervised":
+            self.classes_ = np.asarray(saved_classes)
+            model = _supervised.make_classifier_model(self.net_.module_.encoder, len(self.classes_))
+            model.classifier.load_state_dict({key[len("classifier."):]: value for key, value
+                                              in state_dict.items()
+                                              if key.startswith("classifier.")})
+            self.classifier_net_ = self._classifier_net(model, None, 0)
+
+    def _training_dtype(self):
+        """Autocast dtype of training: bfloat16 when asked for; float16 trains in float32
+        (it would need loss scaling)."""
+        return torch.bfloat16 if self.precision == "bfloat16" else None
+
+    def _log_sink(self):
+        """Where the epoch log goes: skorch's PrintLog prints to any sink but ``print``
+        whatever ``verbose`` says, so a silent estimator keeps ``print``."""
+        return print_plain_off_terminal if self.verbose else print
+
+    def _periods(self, light_curves):
+        """``(frequencies, powers)`` of every light curve for a period input, else None."""
+        if not self.config_["period_input"]:
+            return None
+        return lomb_scargle_periods(light_curves, n_jobs=torch.get_num_threads())
+
+    def _sampler(self, light_curves, periods, windows_per_curve=1):
+        return WindowSampler(light_curves, self.config_["max_obs"],
+                             pad_to_max_obs=self.config_["variant"] == "paper",
+                             scale_magnitudes=self.config_["magnitude_scaling"] == "std",
+                             periods=periods, windows_per_curve=windows_per_curve)
+
+    def _pretraining_params(self, light_curves, periods, seed):
+        """Loaders, validation split, early stopping and LR schedule of pre-training."""
+        masking = dict(mask_frac=self.mask_frac, same_frac=self.same_frac,
+                       random_frac=self.random_frac,
+                       uncertainty_weights=self.loss_weighting == "uncertainty")
+        curves_per_batch = max(1, self.batch_size // self.windows_per_curve)
+        params = stage_params(
+            n_samples=len(light_curves), validation_fraction=self.validation_fraction,
+            patience=self.patience, lr_schedule=self.lr_schedule, max_epochs=self.max_epochs,
+            batch_size=curves_per_batch, seed=seed,
+            train_collate=MaskedWindowCollate(
+                self._sampler(light_curves, periods, self.windows_per_curve), **masking,
+                seed=seed),
+            valid_collate=MaskedWindowCollate(self._sampler(light_curves, periods), **masking,
+                                              seed=seed + 1, fixed=True),
+            sink=print if self.verbose else _silent, stage="pretraining",
+            extra_callbacks=self.callbacks or [],
         )
-        params = {"iterator_train__collate_fn": MaskedWindowCollate(**collate, seed=seed)}
-        callbacks = list(self.callbacks or [])
-        if n_valid >= 1 and n_samples - n_valid >= 1:
-            params["train_split"] = ValidSplit(n_valid / n_samples, random_state=seed)
-            params["iterator_valid__collate_fn"] = MaskedWindowCollate(
-                **collate, seed=seed + 1, fixed=True
-            )
-            callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True,
-                                                 sink=print if self.verbose else _silent))
-            )
-        elif self.validation_fraction:
-            warnings.warn(
-                f"{n_samples} light curve(s) are too few for validation_fraction="
-                f"{self.validation_fraction}; training on all without early stopping.",
-                UserWarning,
-            )
-        params["callbacks"] = callbacks
-        return params
+        return {**params, "batch_size": curves_per_batch}
 
-    def _release_training_data(self):
-        """Drop the training light curves held by the loaders, so pickles stay small."""
-        for name in ("iterator_train__collate_fn", "iterator_valid__collate_fn"):
-            collate = getattr(self.net_, name, None)
-            if isinstance(collate, MaskedWindowCollate):
-                collate.light_curves = None
+    def _fit_supervised(self, light_curves, periods, labels, seed):
+        """Train the encoder and a classification head on ``labels`` (cross-entropy)."""
+        model = _supervised.make_classifier_model(self.net_.module_.encoder, len(self.classes_))
+        train = self.fine_tune_epochs > 0
+        net = self._classifier_net(model, (light_curves, periods, labels) if train else None,
+                                   seed)
+        if train:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                net.partial_fit(LightCurveIndexDataset(len(light_curves)), labels)
+            _release_training_data(net)
+        net.module_.eval()
+        self.classifier_net_ = net
+
+    def _classifier_net(self, model, data, seed):
+        """The supervised fine-tuning net (with its loaders when ``data`` is given)."""
+        curves_per_batch = max(1, self.batch_size // self.windows_per_curve)
+        params = {"train_split": None, "callbacks": []}
+        weights = None
+        if data is not None:
+            light_curves, periods, labels = data
+            weights = _supervised.class_weights(labels, len(self.classes_), self.class_weight)
+            params = stage_params(
+                n_samples=len(light_curves), validation_fraction=self.validation_fraction,
+                patience=self.patience, lr_schedule=self.lr_schedule,
+                max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, seed=seed,
+                train_collate=_supervised.LabelledWindowCollate(
+                    self._sampler(light_curves, periods, self.windows_per_curve), labels,
+                    seed=seed),
+                valid_collate=_supervised.LabelledWindowCollate(
+                    self._sampler(light_curves, periods), labels, seed=seed + 1, fixed=True),
+                sink=print if self.verbose else _silent, stage="fine_tuning", labels=labels,
+                gradient_clip=FINE_TUNE_GRADIENT_CLIP,
+            )
+        return _supervised.make_classifier_net(
+            model, weights=weights, lr=self.fine_tune_lr or self.lr,
+            max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, device=self.device_,
+            verbose=self.verbose, callbacks__print_log__sink=self._log_sink(),
+            autocast_dtype=self._training_dtype(), **params)
 
     # ------------------------------------------------------------ inference
+    def _check_times(self, light_curves, first_index=0):
+        """Refuse (or warn about) times that this model's windows cannot carry."""
+        check_time_ranges(light_curves, float32_mean=self.config_["variant"] == "paper",
+                          max_obs=self.config_["max_obs"], first_index=first_index)
+
+    def _validated(self, X, first_index=0):
+        """``X`` (or a chunk of it starting at ``first_index``) validated for this model."""
+        light_curves = check_light_curves(X, first_index=first_index)
+        self._check_times(light_curves, first_index)
+        return light_curves
+
     @contextlib.contextmanager
     def _inference_context(self):
         """No autograd, and autocast when a reduced ``precision`` is asked for."""
@@ -361,7 +629,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                                                     enabled=dtype is not None):
             yield
 
-    def _inference_args(self):
+    def _window_args(self, light_curves):
+        """How inference cuts ``light_curves`` into batches of windows (periods included)."""
         check_is_fitted(self, "net_")
         batch_size, max_tokens = _inference.inference_batching(self.inference_batch_size,
                                                                self.net_.device)
@@ -370,7 +639,8 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             batch_size=batch_size,
             max_tokens=max_tokens,
             pad_to_max_obs=self.config_["variant"] == "paper",
-            device=self.net_.device,
+            scale_magnitudes=self.config_["magnitude_scaling"] == "std",
+            periods=self._periods(light_curves),
         )
 
     def transform(self, X):
@@ -384,56 +654,93 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         -------
         ndarray of shape (n_samples, n_features), float32
             Row ``i`` embeds light curve ``i``; ``n_features`` is ``d_model``
-            (``2 * d_model`` for ``pooling="mean_std"``).
+            (``2 * d_model`` for ``pooling="mean_std"``, ``(n_layers + 1) *
+            d_model`` for ``pooling="layers"``).
+
+        Raises
+        ------
+        ValueError
+            Naming the light curves, for the input errors of
+            :func:`~sklearn_astromer._validation.check_light_curves`, times
+            the windows cannot carry
+            (:func:`~sklearn_astromer.preprocessing.ranges.check_time_ranges`),
+            and light curves whose numbers overflow the model's float32
+            arithmetic: no method returns NaN or infinity for a kept
+            observation.
         """
-        args = self._inference_args()
-        module = self.net_.module_.eval()
+        check_is_fitted(self, "net_")
+        encoder = self.net_.module_.eval().encoder
+        layer_weights = None
+        if self.pooling == "weighted_layers" and hasattr(self, "classifier_net_"):
+            classifier = self.classifier_net_.module_.classifier
+            layer_weights = torch.softmax(classifier.layer_logits.detach(), dim=0)
         pooled = []
         for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            light_curves = check_light_curves(chunk, first_index=first_index)
+            light_curves = self._validated(chunk, first_index)
+            args = self._window_args(light_curves)
             with self._inference_context():
                 pooled.append(_inference.pool_light_curves(
-                    module.encoder, light_curves, pooling=self.pooling, **args))
+                    encoder, light_curves, pooling=self.pooling, device=self.net_.device,
+                    layer_weights=layer_weights, **args))
+            check_finite(pooled[-1], light_curves, "embeddings", first_index)
         return np.concatenate(pooled)
 
     def embed_observations(self, X):
         """Per-observation embeddings (the paper's "attention vectors").
 
+        Parameters
+        ----------
+        X : list of (L_i, 2|3) arrays or ndarray (n_samples, n_steps)
+
         Returns
         -------
         list of float32 ndarray of shape (L_i, d_model)
-            Item ``i`` belongs to light curve ``i``, in the order of its
-            validated observations (sorted by time; dropped or merged
-            observations are announced by a warning).
+            Item ``i`` belongs to light curve ``i``, row ``j`` to its input
+            row ``j``: one row per input observation, in the input's order
+            (the model sees them sorted by time). Rows of dropped
+            observations (NaN or infinite values, announced by a warning)
+            are NaN; observations at the same time each get their own row.
         """
-        args = self._inference_args()
-        light_curves = check_light_curves(X)
+        check_is_fitted(self, "net_")
+        light_curves = self._validated(X)
+        args = self._window_args(light_curves)
         with self._inference_context():
             embeddings, _ = _inference.per_observation_outputs(
-                self.net_.module_.eval(), light_curves, reconstruction=False, **args
-            )
-        return light_curves.split(embeddings)
+                self.net_.module_.eval(), light_curves, reconstruction=False,
+                device=self.net_.device, **args)
+        check_finite(embeddings, light_curves, "embeddings", per_observation=True)
+        return light_curves.split_to_inputs(embeddings)
 
     def reconstruct(self, X):
         """Reconstructed magnitudes of every observation, nothing masked.
 
+        Parameters
+        ----------
+        X : list of (L_i, 2|3) arrays or ndarray (n_samples, n_steps)
+
         Returns
         -------
         list of float64 ndarray of shape (L_i,)
-            Magnitudes in the input's scale (each window's mean added back).
+            Magnitudes in the input's scale (each window's scale and mean
+            added back), one per input observation in the input's order; NaN
+            for dropped observations (as :meth:`embed_observations`).
         """
-        args = self._inference_args()
-        light_curves = check_light_curves(X)
+        check_is_fitted(self, "net_")
+        light_curves = self._validated(X)
+        args = self._window_args(light_curves)
         with self._inference_context():
             _, reconstruction = _inference.per_observation_outputs(
-                self.net_.module_.eval(), light_curves, embeddings=False, **args
-            )
-        return light_curves.split(reconstruction)
+                self.net_.module_.eval(), light_curves, embeddings=False,
+                device=self.net_.device, **args)
+        check_finite(reconstruction, light_curves, "reconstructions", per_observation=True)
+        return light_curves.split_to_inputs(reconstruction)
 
     def score(self, X, y=None):
         """Negative masked-reconstruction RMSE (magnitudes), with a fixed mask seed.
 
-        Higher is better, so model selection can use it directly.
+        Higher is better, so model selection can use it directly. Also with
+        ``fine_tune="supervised"``: a classifier after the embedder is scored
+        by the pipeline, not by this method.
 
         Parameters
         ----------
@@ -444,16 +751,54 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Returns
         -------
         float
+            Finite: light curves whose reconstruction errors overflow raise a
+            ValueError naming them (see :meth:`transform`).
         """
-        args = self._inference_args()
-        light_curves = check_light_curves(X)
+        check_is_fitted(self, "net_")
+        light_curves = self._validated(X)
+        args = self._window_args(light_curves)
         with self._inference_context():
             rmse = _inference.masked_rmse_score(
                 self.net_.module_.eval(), light_curves, seed=SCORE_MASK_SEED,
                 mask_frac=self.mask_frac, same_frac=self.same_frac,
-                random_frac=self.random_frac, **args,
+                random_frac=self.random_frac, device=self.net_.device, **args,
             )
         return -rmse
+
+    @available_if(lambda self: hasattr(self, "classifier_net_"))
+    def predict_proba(self, X):
+        """Class probabilities from the supervised head (``fine_tune="supervised"``).
+
+        Parameters
+        ----------
+        X : light curves
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        model = self.classifier_net_.module_.eval()
+        probabilities = []
+        for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
+            light_curves = self._validated(chunk, first_index)
+            args = self._window_args(light_curves)
+            with self._inference_context():
+                logits = _supervised.predict_logits(model, light_curves,
+                                                    device=self.net_.device, **args)
+            check_finite(logits.numpy(), light_curves, "class logits", first_index)
+            probabilities.append(torch.softmax(logits.double(), dim=1).numpy())
+        return np.concatenate(probabilities)
+
+    @available_if(lambda self: hasattr(self, "classifier_net_"))
+    def predict(self, X):
+        """Most probable class of each light curve (``fine_tune="supervised"``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     # ---------------------------------------------------------- persistence
     def save_pretrained(self, directory):
@@ -461,11 +806,17 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
         The directory loads with :meth:`from_pretrained` or as
         ``AstromerEmbedder(pretrained=directory)``, without unpickling code,
-        on any device.
+        on any device. A supervised head is saved with its classes, so a
+        reloaded model predicts.
         """
         check_is_fitted(self, "net_")
         config = {**self.config_, **{key: getattr(self, key) for key in SAVED_PARAMS}}
-        save_model(directory, config, self.net_.module_.state_dict())
+        state_dict = dict(self.net_.module_.state_dict())
+        if hasattr(self, "classifier_net_"):
+            config["classes"] = self.classes_.tolist()
+            state_dict.update({f"classifier.{key}": value for key, value in
+                               self.classifier_net_.module_.classifier.state_dict().items()})
+        save_model(directory, config, state_dict)
 
     @classmethod
     def from_pretrained(cls, source, **params):
@@ -480,18 +831,35 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Other constructor parameters (e.g. ``device``, ``pooling``,
             ``max_epochs`` for a later fine-tuning ``fit``). Settings saved
             with the model (pooling, masking fractions, batch size, dropout)
-            are restored unless given here.
+            are restored unless given here; the returned estimator holds
+            them as its parameters, so its clones keep them. (The
+            constructor, ``AstromerEmbedder(pretrained=source)``, does not
+            restore them: see ``pretrained``.)
 
         Returns
         -------
         AstromerEmbedder
-            Fitted: ``transform`` works at once.
+            Fitted: ``transform`` works at once (and ``predict`` for a model
+            saved after supervised fine-tuning).
+
+        Raises
+        ------
+        ValueError
+            Naming the file, when the model's files are malformed or a saved
+            setting is out of range.
         """
         config, _ = load_pretrained(source)
-        saved = {key: config[key] for key in SAVED_PARAMS if key in config}
+        saved = {key: config[key] for key in SAVED_PARAMS if key in config and key not in params}
+        try:
+            validate_parameter_constraints(
+                {key: cls._parameter_constraints[key] for key in saved}, saved,
+                caller_name=cls.__name__)
+        except InvalidParameterError as error:
+            raise ValueError(f"{model_files(source)[0]}: saved setting: {error}") from None
         estimator = cls(pretrained=source, **{"max_epochs": 0, **saved, **params})
+        estimator._validate_params()
         with torch.random.fork_rng(devices=[]):
-            estimator._initialize_net(seed=0)
+            estimator._initialize_net(0, estimator._resolve_architecture())
         estimator.net_.module_.eval()
         return estimator
 
@@ -504,9 +872,25 @@ class AstromerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return tags
 
 
+def _n_samples(X):
+    """Number of light curves in ``X`` when it can be told without validating it."""
+    try:
+        return len(X)
+    except TypeError:
+        return None
+
+
 def _train_in_process(net, n_samples, seed):
     """Run ``net``'s training epochs over light curves ``0..n_samples-1``."""
     net.partial_fit(LightCurveIndexDataset(n_samples), None)
+
+
+def _release_training_data(net):
+    """Drop the light curves held by ``net``'s loaders, so pickles stay small."""
+    for name in ("iterator_train__collate_fn", "iterator_valid__collate_fn"):
+        sampler = getattr(getattr(net, name, None), "sampler", None)
+        if isinstance(sampler, WindowSampler):
+            sampler.release()
 
 
 def _silent(*args, **kwargs):

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from ..preprocessing import consecutive_windows, gather_windows, length_sorted_batches
+from ._finite import non_finite_error
 
 
 #: Padded observations per inference batch when the batch size is "auto". On a
@@ -34,7 +35,8 @@ def inference_batching(batch_size, device):
     return None, AUTO_TOKENS_PER_BATCH.get(device_type, AUTO_TOKENS_PER_BATCH["cuda"])
 
 
-def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs, max_tokens=None):
+def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs, max_tokens=None,
+                        scale_magnitudes=False, periods=None):
     """Yield :class:`~sklearn_astromer.preprocessing.Windows` covering every observation.
 
     Parameters
@@ -50,6 +52,9 @@ def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs, max_t
         longest window.
     max_tokens : int or None, default=None
         At most this many padded observations per batch.
+    scale_magnitudes : bool, default=False
+    periods : tuple of two ndarrays or None, default=None
+        As for :func:`~sklearn_astromer.preprocessing.gather_windows`.
     """
     sample_index, starts, lengths = consecutive_windows(light_curves.lengths, max_obs)
     batches = length_sorted_batches(lengths, batch_size, max_tokens,
@@ -58,7 +63,7 @@ def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs, max_t
         width = max_obs if pad_to_max_obs else int(lengths[batch].max())
         yield gather_windows(
             light_curves, sample_index[batch], starts[batch], lengths[batch], width,
-            float32_mean=pad_to_max_obs,
+            float32_mean=pad_to_max_obs, scale_magnitudes=scale_magnitudes, periods=periods,
         )
 
 
@@ -78,47 +83,68 @@ def to_device(array, device):
 
 
 def windows_to_tensors(windows, device, magnitudes=None, mask_in=None):
-    """Move a batch of windows to ``device`` as the encoder's keyword arguments."""
+    """Move a batch of windows to ``device`` as the encoder's keyword arguments.
+
+    ``phases`` and ``descriptors`` are included when the windows carry them
+    (a model with a period input).
+    """
     magnitudes = windows.magnitudes if magnitudes is None else magnitudes
     mask_in = ~windows.valid if mask_in is None else mask_in
-    return {
+    inputs = {
         "times": to_device(windows.times, device),
         "magnitudes": to_device(magnitudes, device),
         "mask_in": to_device(mask_in, device),
     }
+    if windows.phases is not None:
+        inputs["phases"] = to_device(windows.phases, device)
+        inputs["descriptors"] = to_device(windows.descriptors, device)
+    return inputs
 
 
-POOLINGS = ("mean", "max", "mean_std")
+POOLINGS = ("mean", "max", "mean_std", "layers", "weighted_layers")
+LAYER_POOLINGS = ("layers", "weighted_layers")
 
 
-def pool_light_curves(encoder, light_curves, *, max_obs, batch_size, pad_to_max_obs,
-                      pooling, device, max_tokens=None):
+def pool_light_curves(encoder, light_curves, *, pooling, device, layer_weights=None,
+                      **window_args):
     """Pool per-observation embeddings into one vector per light curve.
 
     Parameters
     ----------
     encoder : AstromerEncoder
     light_curves : RaggedLightCurves
-    max_obs, batch_size, pad_to_max_obs, max_tokens
-        See :func:`iter_window_batches`.
-    pooling : {"mean", "max", "mean_std"}
+    pooling : {"mean", "max", "mean_std", "layers", "weighted_layers"}
         Mean over all observations (the paper's choice), element-wise
-        maximum, or mean and standard deviation concatenated.
+        maximum, mean and standard deviation concatenated, the mean of every
+        layer's output (input embedding first) concatenated, or their
+        weighted mean with ``layer_weights``.
     device : str or torch.device
+    layer_weights : Tensor of shape (n_layers + 1,), optional
+        Weights of ``"weighted_layers"`` (default: equal).
+    **window_args
+        ``max_obs``, ``batch_size``, ``pad_to_max_obs``, ``max_tokens``,
+        ``scale_magnitudes``, ``periods``: see :func:`iter_window_batches`.
 
     Returns
     -------
-    float32 ndarray of shape (n_samples, d_model) or (n_samples, 2 * d_model)
+    float32 ndarray of shape (n_samples, n_features)
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+    if pooling in LAYER_POOLINGS:
+        means = pool_layers(encoder, light_curves, device=device, **window_args)
+        if pooling == "layers":
+            return means.reshape(len(means), -1).numpy().astype(np.float32)
+        if layer_weights is None:
+            layer_weights = torch.full((means.shape[1],), 1.0 / means.shape[1])
+        return torch.einsum("nld,l->nd", means, layer_weights.double().cpu()).numpy().astype(
+            np.float32)
     n_samples = len(light_curves)
     d_model = encoder.input_projection.out_features
     sums = torch.zeros(n_samples, d_model, dtype=torch.float64)
     squares = torch.zeros_like(sums) if pooling == "mean_std" else None
     maxima = torch.full((n_samples, d_model), -torch.inf) if pooling == "max" else None
-    for windows in iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs,
-                                       max_tokens):
+    for windows in iter_window_batches(light_curves, **window_args):
         embeddings = encoder(**windows_to_tensors(windows, device)).float()
         valid = torch.from_numpy(windows.valid).to(embeddings.device).unsqueeze(-1)
         samples = torch.from_numpy(windows.sample_index)
@@ -140,61 +166,102 @@ def pool_light_curves(encoder, light_curves, *, max_obs, batch_size, pad_to_max_
     return torch.cat([means, stds], dim=1).numpy().astype(np.float32)
 
 
-def per_observation_outputs(model, light_curves, *, max_obs, batch_size, pad_to_max_obs,
-                            device, embeddings=True, reconstruction=True, max_tokens=None):
+def pool_layers(encoder, light_curves, *, device, **window_args):
+    """Mean of every layer's output over each light curve's observations.
+
+    Returns
+    -------
+    float64 Tensor of shape (n_samples, n_layers + 1, d_model)
+        The input embedding first, then each encoder block's output.
+    """
+    n_layers = len(encoder.blocks) + 1
+    d_model = encoder.input_projection.out_features
+    sums = torch.zeros(len(light_curves), n_layers, d_model, dtype=torch.float64)
+    for windows in iter_window_batches(light_curves, **window_args):
+        layers = encoder(**windows_to_tensors(windows, device), return_layers=True)
+        valid = torch.from_numpy(windows.valid).to(layers[0].device).unsqueeze(-1)
+        window_sums = torch.stack([(layer.float() * valid).sum(dim=1) for layer in layers], 1)
+        sums.index_add_(0, torch.from_numpy(windows.sample_index), window_sums.cpu().double())
+    return sums / torch.from_numpy(light_curves.lengths).double()[:, None, None]
+
+
+def per_observation_outputs(model, light_curves, *, device, embeddings=True,
+                            reconstruction=True, **window_args):
     """Per-observation embeddings and reconstructed magnitudes for every light curve.
 
     Returns
     -------
     embeddings : float32 ndarray of shape (n_points, d_model) or None
     reconstruction : float64 ndarray of shape (n_points,) or None
-        Reconstructed magnitudes in the input's scale (the window's mean
-        magnitude added back).
+        Reconstructed magnitudes in the input's scale (the window's scale
+        multiplied and its mean magnitude added back).
     """
     n_points = len(light_curves.values)
     d_model = model.encoder.input_projection.out_features
     all_embeddings = np.empty((n_points, d_model), np.float32) if embeddings else None
     all_reconstruction = np.empty(n_points) if reconstruction else None
-    for windows in iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs,
-                                       max_tokens):
+    for windows in iter_window_batches(light_curves, **window_args):
         encoded = model.encoder(**windows_to_tensors(windows, device))
         rows = windows.point_index[windows.valid]
         valid = torch.from_numpy(windows.valid).to(encoded.device)
         if embeddings:
             all_embeddings[rows] = encoded[valid].float().cpu().numpy()
         if reconstruction:
-            reconstructed = model.head(encoded).float().cpu().numpy()
-            means = np.broadcast_to(windows.mean_magnitudes[:, None], windows.valid.shape)
-            all_reconstruction[rows] = reconstructed[windows.valid] + means[windows.valid]
+            with np.errstate(over="ignore", invalid="ignore"):  # the caller names what overflows
+                reconstructed = (model.head(encoded).float().cpu().numpy()
+                                 * windows.magnitude_scales[:, None]
+                                 + windows.mean_magnitudes[:, None])
+            all_reconstruction[rows] = reconstructed[windows.valid]
     return all_embeddings, all_reconstruction
 
 
-def masked_rmse_score(model, light_curves, *, max_obs, batch_size, pad_to_max_obs, device,
-                      seed, mask_frac, same_frac, random_frac, max_tokens=None):
-    """Masked-reconstruction RMSE over consecutive windows with a seeded mask.
+def masked_rmse_score(model, light_curves, *, device, seed, mask_frac, same_frac, random_frac,
+                      **window_args):
+    """Masked-reconstruction RMSE over consecutive windows with a seeded mask, in magnitudes.
 
     The value pre-training minimises, computed on every window of every light
-    curve: ``sqrt(mean over windows of the masked mean squared error)``.
+    curve: ``sqrt(mean over windows of the masked mean squared error)``;
+    windows that the model sees scaled are scaled back, so models with and
+    without magnitude scaling compare. Errors are summed in float64 and the
+    scales applied with the largest factored out, so light curves of any
+    magnitude range give a finite score.
+
+    Raises
+    ------
+    ValueError
+        Naming the light curves whose reconstruction errors are not finite
+        (their numbers overflow the model's float32 arithmetic), or when no
+        light curve has two observations.
     """
-    from ._net import masked_rmse
     from ..preprocessing import mask_windows
 
     rng = np.random.default_rng(seed)
-    squared_errors, n_windows = 0.0, 0
-    for windows in iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs,
-                                       max_tokens):
+    window_errors, window_scales, window_samples = [], [], []
+    for windows in iter_window_batches(light_curves, **window_args):
         masked = mask_windows(windows.magnitudes, windows.valid, rng,
                               mask_frac=mask_frac, same_frac=same_frac, random_frac=random_frac)
         has_mask = masked.mask_out.any(axis=1)
         if not has_mask.any():
             continue
         inputs = windows_to_tensors(windows, device, masked.input_magnitudes, masked.mask_in)
-        reconstruction = model(**inputs).float()
-        target = torch.from_numpy(windows.magnitudes).to(reconstruction.device)
-        mask_out = torch.from_numpy(masked.mask_out).to(reconstruction.device)
-        batch_rmse = masked_rmse(reconstruction, target, mask_out).item()
-        squared_errors += batch_rmse**2 * has_mask.sum()
-        n_windows += has_mask.sum()
-    if n_windows == 0:
+        reconstruction = model(**inputs).double().cpu().numpy()
+        errors = np.where(masked.mask_out, reconstruction - windows.magnitudes, 0.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            squared = (errors**2).sum(axis=1)[has_mask] / masked.mask_out.sum(axis=1)[has_mask]
+        if not np.isfinite(squared).all():
+            raise non_finite_error(light_curves,
+                                   windows.sample_index[has_mask][~np.isfinite(squared)],
+                                   "reconstruction errors")
+        window_errors.append(squared)
+        window_scales.append(windows.magnitude_scales[has_mask])
+        window_samples.append(windows.sample_index[has_mask])
+    if not window_errors:
         raise ValueError("No light curve has the two observations needed to mask one.")
-    return float(np.sqrt(squared_errors / n_windows))
+    squared, scales = np.concatenate(window_errors), np.concatenate(window_scales)
+    largest = scales.max()
+    with np.errstate(over="ignore"):
+        rmse = largest * np.sqrt(np.mean((scales / largest) ** 2 * squared))
+    if not np.isfinite(rmse):  # an RMSE beyond float64, in the input's magnitudes
+        raise non_finite_error(light_curves, np.concatenate(window_samples)[scales == largest],
+                               "reconstruction errors")
+    return float(rmse)

@@ -22,20 +22,39 @@ def add_runtime_arguments(parser):
                         help="'auto' (a GPU when visible), 'cpu', 'cuda', 'cuda:1', ...")
 
 
-def check_model_source(source):
-    """Fail with a plain message when ``source`` is neither a published name nor a path."""
+def check_model_source(source, option="--model"):
+    """Fail with a plain message when ``source`` is neither a published name nor a path.
+
+    ``option`` is the command-line option that gave ``source`` (None for a
+    positional argument), named in the message.
+    """
     if str(source).lower() not in ("macho", "atlas") and not Path(source).exists():
-        raise FileNotFoundError(f"--model {source}: no such file or directory (expected "
-                                "'macho', 'atlas', a published zip or folder, or a directory "
-                                "written by save_pretrained).")
+        given = f"{option} {source}" if option else str(source)
+        raise FileNotFoundError(f"{given}: no such file or directory (expected 'macho', "
+                                "'atlas', a published zip or folder, or a directory written "
+                                "by save_pretrained).")
 
 
 def check_device(device):
-    """Fail early, with a clear message, when a CUDA device is asked for but absent."""
+    """Fail early, with a clear message, on a device that is unknown or not visible."""
     import torch
 
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"--device {device}: no CUDA GPU is visible to PyTorch.")
+    if device == "auto":
+        return
+    usage = "use 'auto', 'cpu', 'cuda' or 'cuda:N'"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"--device {device}: not a device; {usage}.") from None
+    if parsed.type not in ("cpu", "cuda"):
+        raise ValueError(f"--device {device}: not supported; {usage}.")
+    if parsed.type == "cuda":
+        n_gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if n_gpus == 0:
+            raise ValueError(f"--device {device}: no CUDA GPU is visible to PyTorch.")
+        if parsed.index is not None and parsed.index >= n_gpus:
+            raise ValueError(f"--device {device}: PyTorch sees {n_gpus} GPU(s) "
+                             f"(cuda:0 to cuda:{n_gpus - 1}).")
 
 
 def positive_int(text):
@@ -44,6 +63,12 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def excerpt(text, limit=60):
+    """``text`` cut to ``limit`` characters, for messages quoting a file's content."""
+    # A line of a binary or corrupt file can be very long; its start says enough.
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def plain(value):

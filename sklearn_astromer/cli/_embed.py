@@ -1,9 +1,13 @@
 """``sklearn-astromer embed``: embeddings of a light-curve collection, written to a file."""
 
+import csv
 import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from .._validation import _format_indices
 from ..astromer._inference import POOLINGS
 from ._common import (
     add_runtime_arguments,
@@ -77,9 +81,23 @@ def run(args):
 
 
 def embed_chunk(embedder, chunk, source):
-    """``embedder.transform`` of one chunk, with messages naming objects, not positions."""
+    """``embedder.transform`` of one chunk, with messages naming objects, not positions.
+
+    Raises
+    ------
+    ValueError
+        Naming the objects whose embedding is not finite (NaN or infinite),
+        so that no such row is ever written.
+    """
     with objects_named(chunk.ids, source):
-        return embedder.transform(chunk.light_curves)
+        features = embedder.transform(chunk.light_curves)
+        not_finite = np.flatnonzero(~np.isfinite(features).all(axis=1))
+        if len(not_finite):
+            raise ValueError(
+                f"light curve(s) {_format_indices(not_finite)} have embeddings that are not "
+                "finite (NaN or infinite), e.g. from extreme times or magnitudes; nothing was "
+                "written. Check or remove these objects.")
+    return features
 
 
 class EmbeddingWriter:
@@ -87,7 +105,7 @@ class EmbeddingWriter:
 
     Rows go to ``<output>.partial``, renamed to ``output`` only when every
     chunk is written: an interrupted run never leaves a truncated file under
-    the final name.
+    the final name. CSV needs no optional dependency; Parquet needs pyarrow.
     """
 
     def __init__(self, path):
@@ -101,10 +119,15 @@ class EmbeddingWriter:
             raise ValueError(f"--output {self.path}: unknown format; use "
                              f"{'/'.join(PARQUET_OUTPUTS + CSV_OUTPUTS)}.")
         if self.kind == "parquet":
-            import pyarrow  # noqa: F401  (fail before any work when it is missing)
+            try:
+                import pyarrow  # noqa: F401  (fail before any work when it is missing)
+            except ImportError:
+                raise ImportError(f"--output {self.path}: writing Parquet needs pyarrow: "
+                                  'pip install "sklearn-astromer[parquet]" (or write .csv).'
+                                  ) from None
         self.partial = self.path.with_name(self.path.name + ".partial")
         self._writer = None
-        self._header_written = False
+        self._csv = None
 
     def __enter__(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,24 +135,27 @@ class EmbeddingWriter:
 
     def write(self, id_name, ids, feature_names, features):
         """Append one chunk: ``ids`` (n,) and float32 ``features`` (n, n_features)."""
-        import pandas as pd
-
-        frame = pd.DataFrame(features, columns=list(feature_names))
-        frame.insert(0, id_name, [plain(value) for value in ids])
+        ids = [plain(value) for value in ids]
+        feature_names = [str(name) for name in feature_names]
         if self.kind == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            table = pa.Table.from_pandas(frame, preserve_index=False)
+            columns = {id_name: pa.array(ids)}
+            columns.update((name, features[:, index]) for index, name in enumerate(feature_names))
+            table = pa.table(columns)
             if self._writer is None:
                 self._writer = pq.ParquetWriter(self.partial, table.schema)
             self._writer.write_table(table.cast(self._writer.schema))
             return
         if self._writer is None:
             self._writer = _open_text(self.partial, self.path.name)
-        sep = "\t" if ".tsv" in self.path.name.lower() else ","
-        frame.to_csv(self._writer, sep=sep, index=False, header=not self._header_written)
-        self._header_written = True
+            sep = "\t" if ".tsv" in self.path.name.lower() else ","
+            self._csv = csv.writer(self._writer, delimiter=sep, lineterminator="\n")
+            self._csv.writerow([id_name, *feature_names])
+        # astype(str) writes each float32 in its shortest form that reads back exactly.
+        self._csv.writerows([object_id, *row] for object_id, row in
+                            zip(ids, features.astype(str).tolist()))
 
     def __exit__(self, exc_type, exc, traceback):
         if self._writer is not None:
@@ -145,5 +171,5 @@ def _open_text(path, name):
     if name.lower().endswith(".gz"):
         import gzip
 
-        return gzip.open(path, "wt", newline="")
-    return open(path, "w", newline="")
+        return gzip.open(path, "wt", encoding="utf-8", newline="")
+    return open(path, "w", encoding="utf-8", newline="")

@@ -2,12 +2,18 @@
 
 from pathlib import Path
 
-from ..pretrained import fetch_published_weights, is_saved_model_dir, load_pretrained
+from ..pretrained import (
+    fetch_published_weights,
+    is_saved_model_dir,
+    load_pretrained,
+    saved_model_dir,
+)
 from ..pretrained._download import PUBLISHED_WEIGHTS
 from ..pretrained._format import CONFIG_NAME, WEIGHTS_NAME
 from ._common import check_model_source
 
-ARCHITECTURE = ("d_model", "n_layers", "n_heads", "d_ff", "max_obs", "variant", "pe_base")
+ARCHITECTURE = ("d_model", "n_layers", "n_heads", "d_ff", "max_obs", "variant", "pe_base",
+                "time_encoding", "period_input", "magnitude_scaling")
 
 
 def add_parser(commands):
@@ -23,17 +29,20 @@ def add_parser(commands):
 
 def run(args):
     """Print the description of ``args.model``; return the exit code."""
-    check_model_source(args.model)
+    check_model_source(args.model, option=None)
     print(describe(args.model))
     return 0
 
 
 def model_format(source):
     """A one-line description of how ``source`` stores its weights."""
+    directory = saved_model_dir(source)
+    if directory is not None:
+        size = (directory / WEIGHTS_NAME).stat().st_size
+        shipped = ("" if is_saved_model_dir(source) else ", shipped copy of the published "
+                   f"{PUBLISHED_WEIGHTS[source.lower()].filename}")
+        return f"sklearn-astromer ({CONFIG_NAME} + {WEIGHTS_NAME}, {_size(size)}){shipped}"
     path = Path(source)
-    if is_saved_model_dir(path):
-        size = (path / WEIGHTS_NAME).stat().st_size
-        return f"sklearn-astromer ({CONFIG_NAME} + {WEIGHTS_NAME}, {_size(size)})"
     packed = ""
     if path.suffix == ".zip" or str(source).lower() in PUBLISHED_WEIGHTS:
         packed = "zip of "
@@ -62,7 +71,7 @@ def describe(source):
         counts[part] = counts.get(part, 0) + tensor.numel()
     lines = [f"model:      {source}", f"format:     {model_format(source)}"]
     lines.append("architecture:")
-    lines += [f"  {key:<12}{config[key]}" for key in ARCHITECTURE if key in config]
+    lines += [f"  {key:<20}{config[key]}" for key in ARCHITECTURE if key in config]
     others = sorted(key for key in config if key not in ARCHITECTURE)
     if others:
         lines.append("settings:")

@@ -1,28 +1,44 @@
 """``sklearn-astromer pretrain``: self-supervised training on files, with resumable checkpoints.
 
 Every finished epoch is checkpointed in ``OUT/checkpoints`` by skorch's
-:class:`~skorch.callbacks.Checkpoint` (weights, optimizer state, history);
-``--resume`` puts them back with :class:`~skorch.callbacks.LoadInitState` and
-trains the epochs still missing, so an interruption loses at most the epoch
-in progress. The run's settings are kept in ``OUT/checkpoints/pretrain.json``
-so that a resumed run trains the same model on the same validation split.
+:class:`~skorch.callbacks.Checkpoint` (weights, optimizer state, history),
+and so are the weights of the best validation epoch; ``--resume`` puts them
+back with :class:`~skorch.callbacks.LoadInitState`, continues the best-epoch
+tracking (see :mod:`._checkpoints`) and trains the epochs still missing, so
+an interruption loses at most the epoch in progress. The run's settings are
+kept in ``OUT/checkpoints/pretrain.json`` so that a resumed run trains the
+same model on the same validation split.
+
+A new run that fails or is interrupted before its first epoch is finished
+leaves nothing behind; a run whose loss or weights stop being finite fails
+without saving that epoch.
 """
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from .._console import epoch_log
+from ._checkpoints import (
+    BEST_PARAMS,
+    HISTORY_FILE,
+    LAST_PARAMS,
+    OPTIMIZER,
+    early_stopping_of,
+    pretrain_callbacks,
+    replay_early_stopping,
+)
 from ._common import add_runtime_arguments, check_device, check_model_source, objects_named
 from ._inputs import add_input_arguments, open_collection
 
 STATE_FILE = "pretrain.json"
-HISTORY_FILE = "history.json"
 # Settings of a run, with their defaults; a resumed run takes them from STATE_FILE.
 SETTINGS = {
     "d_model": 256, "n_layers": 2, "n_heads": 4, "d_ff": 128, "dropout": 0.1, "max_obs": 200,
-    "variant": "corrected", "pretrained": None, "lr": 1e-3, "batch_size": 256,
+    "variant": "corrected", "pretrained": None, "lr": 1e-3, "batch_size": 64,
     "validation_fraction": 0.2, "patience": 10, "random_state": None,
 }
 
@@ -69,7 +85,7 @@ def add_parser(commands):
 
 def run(args):
     """Train on ``args.input`` and save to ``args.out``; return the exit code."""
-    from skorch.callbacks import Checkpoint, LoadInitState
+    from skorch.callbacks import EarlyStopping
 
     from ..astromer import AstromerEmbedder
 
@@ -81,38 +97,82 @@ def run(args):
     say = (lambda message: None) if args.quiet else (
         lambda message: print(message, file=sys.stderr, flush=True))
     checkpoints = args.out / "checkpoints"
-    settings, n_done = _settings(args, checkpoints, say)
-    ids, light_curves = open_collection(args).read_all()
+    settings, history = _settings(args, checkpoints, say)
+    collection = open_collection(args)  # fails before anything is written
+    ids, light_curves = collection.read_all()
     say(f"{len(light_curves):,} light curves from {args.input}")
+    stopped = replay_early_stopping(EarlyStopping(patience=settings["patience"]), history)
+    if history and stopped.misses_ >= stopped.patience:
+        say(f"early stopping ended this run after epoch {len(history)}; nothing to resume")
+    remaining = 0 if stopped.misses_ >= stopped.patience else max(args.epochs - len(history), 0)
 
-    checkpoint = Checkpoint(monitor=None, dirname=str(checkpoints), f_params="params.pt",
-                            f_optimizer="optimizer.pt", f_criterion=None,
-                            f_history=HISTORY_FILE, f_pickle=None)
-    callbacks = [("checkpoint", checkpoint)]
-    if n_done:
-        callbacks.append(("resume", LoadInitState(checkpoint)))
-    remaining = max(args.epochs - n_done, 0)
+    callbacks, last = pretrain_callbacks(checkpoints, resume=bool(history))
+    if not args.quiet:
+        callbacks.append(("epoch_log", epoch_log()))
     embedder = AstromerEmbedder(**settings, max_epochs=remaining, callbacks=callbacks,
-                                device=args.device, verbose=0 if args.quiet else 1)
-    with objects_named(ids, args.input):
-        embedder.fit(light_curves)
-    if remaining == 0 and n_done:
-        say(f"all {args.epochs} epochs were already trained; saving the last checkpoint")
-        embedder.net_.load_params(checkpoint=checkpoint)
-
+                                device=args.device, verbose=0)
+    with _discarded_unless_an_epoch_finishes(args.out, checkpoints, new=not history):
+        if not history:
+            checkpoints.mkdir(parents=True, exist_ok=True)
+            (checkpoints / STATE_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True))
+        with objects_named(ids, args.input):
+            embedder.fit(light_curves)
+        if args.epochs and not _finished_epochs(checkpoints):  # Ctrl-C, which skorch swallows
+            raise KeyboardInterrupt
+    if remaining == 0 and history:
+        say(f"all {len(history)} epochs were already trained; saving the best epoch's weights")
+        best = checkpoints / BEST_PARAMS
+        embedder.net_.load_params(f_params=str(best if best.is_file() else
+                                               checkpoints / LAST_PARAMS))
+    _check_finite(embedder)
     embedder.save_pretrained(args.out)
+    return _report(embedder, args, checkpoints, stopped, say)
+
+
+def _report(embedder, args, checkpoints, stopped, say):
+    """Say what was saved; return 0, or 130 when epochs are left to train."""
+    early_stopping = early_stopping_of(embedder.net_) or stopped
     finished = _finished_epochs(checkpoints)
-    say(f"saved the model to {args.out} ({finished} epoch(s) trained; checkpoints in "
+    best = f", weights of the best validation epoch {early_stopping.best_epoch_}" if getattr(
+        early_stopping, "best_epoch_", 0) else ""
+    say(f"saved the model to {args.out} ({finished} epoch(s) trained{best}; checkpoints in "
         f"{checkpoints})")
-    if finished < args.epochs and not _stopped_early(embedder):
+    if early_stopping.misses_ >= early_stopping.patience:
+        say(f"early stopping: no improvement in the last {early_stopping.patience} epochs")
+    elif finished < args.epochs:
         print(f"interrupted after {finished} of {args.epochs} epochs: run the same command with "
               "--resume to continue", file=sys.stderr)
         return 130
     return 0
 
 
+def _check_finite(embedder):
+    import torch
+
+    state = embedder.net_.module_.state_dict()
+    if not all(torch.isfinite(value).all() for value in state.values()):
+        raise ValueError("the trained weights are not finite (NaN or infinite); nothing was "
+                         "saved.")
+
+
+@contextmanager
+def _discarded_unless_an_epoch_finishes(out, checkpoints, new):
+    """On any failure of a ``new`` run before a checkpoint exists, remove what it created."""
+    created = [path for path in (out, checkpoints) if not path.exists()]
+    try:
+        yield
+    except BaseException:
+        if new and not (checkpoints / HISTORY_FILE).exists():
+            for name in (STATE_FILE, LAST_PARAMS, OPTIMIZER, BEST_PARAMS):
+                (checkpoints / name).unlink(missing_ok=True)
+            for path in reversed(created):
+                if path.is_dir() and not any(path.iterdir()):
+                    path.rmdir()
+        raise
+
+
 def _settings(args, checkpoints, say):
-    """Settings of this run and the number of epochs already checkpointed."""
+    """Settings of this run and the history rows already checkpointed (nothing is written)."""
     state = checkpoints / STATE_FILE
     given = {key: getattr(args, key) for key in SETTINGS if getattr(args, key) is not None}
     if args.resume:
@@ -123,29 +183,25 @@ def _settings(args, checkpoints, say):
         ignored = sorted(key for key, value in given.items() if settings.get(key) != value)
         if ignored:
             say(f"--resume: keeping the checkpointed run's settings; ignoring {ignored}")
-        n_done = _finished_epochs(checkpoints)
-        say(f"resuming after epoch {n_done} of {args.epochs}")
-        return settings, n_done
+        history = _finished_rows(checkpoints)
+        say(f"resuming after epoch {len(history)} of {args.epochs}")
+        return settings, history
     if (checkpoints / HISTORY_FILE).exists():
         raise ValueError(f"{checkpoints} holds the checkpoints of an earlier run: pass --resume "
                          "to continue it, or choose another --out.")
     settings = {**SETTINGS, **given}
     if settings["random_state"] is None:
         settings["random_state"] = int(np.random.SeedSequence().entropy % (2**31 - 1))
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    state.write_text(json.dumps(settings, indent=2, sort_keys=True))
-    return settings, 0
+    return settings, []
+
+
+def _finished_rows(checkpoints):
+    """History rows of the epochs checkpointed (each saved only once finished)."""
+    path = checkpoints / HISTORY_FILE
+    if not path.is_file():
+        return []
+    return [row for row in json.loads(path.read_text()) if "train_loss" in row]
 
 
 def _finished_epochs(checkpoints):
-    """Epochs recorded in the checkpointed history (each saved only once finished)."""
-    path = checkpoints / HISTORY_FILE
-    if not path.is_file():
-        return 0
-    return sum(1 for row in json.loads(path.read_text()) if "train_loss" in row)
-
-
-def _stopped_early(embedder):
-    callbacks = dict(embedder.net_.callbacks_)
-    early_stopping = callbacks.get("early_stopping")
-    return early_stopping is not None and early_stopping.misses_ >= early_stopping.patience
+    return len(_finished_rows(checkpoints))

@@ -258,8 +258,8 @@ def _distributed_copy(net, seed, sharded, rank):
         # Each rank draws its own windows and masks.
         rank_seed = int(np.random.SeedSequence([seed, rank]).generate_state(1)[0])
         params["iterator_train__collate_fn"] = MaskedWindowCollate(
-            collate.light_curves, collate.max_obs, collate.pad_to_max_obs,
-            **collate.fractions, seed=rank_seed,
+            collate.sampler, **collate.fractions, seed=rank_seed,
+            uncertainty_weights=collate.uncertainty_weights,
         )
     return DistributedAstromerNet(**params, seed=seed, sharded=sharded).initialize()
 

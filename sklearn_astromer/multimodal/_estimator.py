@@ -36,6 +36,7 @@ from ._layout import (
     saved_requested,
 )
 from ._net import (
+    INFORMER_KEYS,
     ConfiguredClassifier,
     ConfiguredCLIPModel,
     MultimodalClassifierNet,
@@ -48,7 +49,7 @@ from ._metadata import METADATA_TRANSFORMS
 from ._schedule import EarlyStoppingAfterWarmup, WarmupThenPlateau
 from ..astromer._net import LightCurveIndexDataset
 from ..nn import ContrastiveLoss
-from ..pretrained import save_model
+from ..pretrained import model_files, save_model
 
 # Settings saved beside the weights so that from_pretrained restores them.
 SAVED_PARAMS = ("dropout", "batch_size", "output")
@@ -432,18 +433,20 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     def _architecture(self, saved):
         if saved is not None:
-            keys = (*PHOTOMETRY_KEYS, "embed_dim", "spectrum_channels", "metadata_hidden")
+            encoder = saved[0].get("photometry_encoder", "astromer")
+            keys = (*(PHOTOMETRY_KEYS if encoder == "astromer" else INFORMER_KEYS),
+                    "embed_dim", "spectrum_channels", "metadata_hidden")
             architecture = {key: saved[0][key] for key in keys}
-            architecture["photometry_encoder"] = saved[0].get("photometry_encoder", "astromer")
+            architecture["photometry_encoder"] = encoder
         else:
             published = PUBLISHED_SIZES[self.photometry_encoder]
-            astromer = self.photometry_encoder == "astromer"
+            # ASTROMER's encoder variant and time-encoding base; AstroM3's tower has neither.
+            astromer = ({"variant": "corrected", "pe_base": 10000.0}
+                        if self.photometry_encoder == "astromer" else {})
             architecture = {
                 **{key: published[key] if getattr(self, key) is None else getattr(self, key)
                    for key in published},
-                "photometry_encoder": self.photometry_encoder,
-                "variant": "corrected" if astromer else None,
-                "pe_base": 10000.0 if astromer else None,
+                "photometry_encoder": self.photometry_encoder, **astromer,
                 "max_obs": self.max_obs, "embed_dim": self.embed_dim,
                 "spectrum_channels": [int(c) for c in self.spectrum_channels],
                 "metadata_hidden": self.metadata_hidden,
@@ -488,7 +491,11 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                          for part in ("towers", "projections"))
         model = {key[len("model."):]: value for key, value in state_dict.items()
                  if key.startswith(prefixes)}
-        self.net_.module_.load_state_dict(model, strict=True)
+        try:
+            self.net_.module_.load_state_dict(model, strict=True)
+        except RuntimeError as error:
+            raise ValueError(f"{model_files(self.pretrained)[1]}: the weights do not fit the "
+                             f"architecture of their config: {error}") from None
         if len(self.modalities_) >= 2:
             scales = remap_logit_scales(config["modalities"], self.modalities_,
                                         state_dict["loss.logit_scales"])
@@ -502,7 +509,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         n_samples = len(data)
         n_valid = int(n_samples * (self.validation_fraction or 0))
         collate = dict(data=data, max_obs=self.config_["max_obs"], labels=labels,
-                       pad_to_max_obs=self.config_["variant"] == "paper")
+                       pad_to_max_obs=self.config_.get("variant") == "paper")
         n_train = n_samples - n_valid if n_valid >= 2 else n_samples
         params = {
             "iterator_train__collate_fn": MultimodalCollate(**collate, seed=seed),
@@ -582,7 +589,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         with torch.inference_mode():
             return embed_modalities(
                 self.net_.module_.eval(), data, max_obs=self.config_["max_obs"],
-                batch_size=self.batch_size, pad_to_max_obs=self.config_["variant"] == "paper",
+                batch_size=self.batch_size, pad_to_max_obs=self.config_.get("variant") == "paper",
                 device=self.net_.device,
             )
 

@@ -15,7 +15,14 @@ from ._cells import column_cells, is_frame
 from ._data import METADATA, METADATA_MODALITY, PHOTOMETRY, SPECTRUM, infer_wavelength_grid
 from ._metadata import default_metadata_columns, fit_standardiser, metadata_values
 from ._net import PHOTOMETRY_KEYS
-from ..pretrained import load_model, load_pretrained
+from ..nn import AstromerEncoder
+from ..pretrained import (
+    check_state_dict,
+    expected_shapes,
+    load_model,
+    load_pretrained,
+    model_files,
+)
 
 ESTIMATOR_NAME = "MultimodalCLIPEmbedder"
 
@@ -147,6 +154,11 @@ def saved_requested(config):
     return list(zip(config["modalities"], config["kinds"], config["columns"]))
 
 
+#: The inputs of the multimodal ASTROMER tower: an AstromerEmbedder trained
+#: with a period input, another time encoding or scaled magnitudes does not fit it.
+TOWER_INPUTS = {"time_encoding": "paper", "period_input": False, "magnitude_scaling": "none"}
+
+
 def photometry_weights(init):
     """``(architecture, encoder state_dict)`` for ``photometry_init``, or ``(None, None)``.
 
@@ -157,13 +169,31 @@ def photometry_weights(init):
         return None, None
     if hasattr(init, "net_"):
         config, state_dict = init.config_, init.net_.module_.state_dict()
+        source = None
     elif hasattr(init, "get_params"):
         if getattr(init, "pretrained", None) is None:
             raise ValueError("photometry_init is an unfitted AstromerEmbedder without "
                              "pretrained weights: fit it first.")
-        config, state_dict = load_pretrained(init.pretrained)
+        source = init.pretrained
+        config, state_dict = load_pretrained(source)
     else:
-        config, state_dict = load_pretrained(init)
+        source = init
+        config, state_dict = load_pretrained(source)
+    missing = [key for key in PHOTOMETRY_KEYS if key not in config]
+    if missing:
+        raise ValueError(f"{model_files(source)[0]}: the config of photometry_init lacks "
+                         f"{missing}.")
+    unsupported = {key: config[key] for key, plain in TOWER_INPUTS.items()
+                   if config.get(key, plain) != plain}
+    if unsupported:
+        raise ValueError(
+            f"photometry_init has {unsupported}: the multimodal ASTROMER tower takes times and "
+            f"magnitudes only ({TOWER_INPUTS}); train the AstromerEmbedder with these settings.")
+    architecture = {key: config[key] for key in PHOTOMETRY_KEYS}
     encoder = {key[len("encoder."):]: value for key, value in state_dict.items()
                if key.startswith("encoder.")}
-    return {key: config[key] for key in PHOTOMETRY_KEYS}, encoder
+    if source is not None:
+        params = {key: value for key, value in architecture.items() if key != "max_obs"}
+        check_state_dict(expected_shapes(AstromerEncoder, **params), encoder,
+                         model_files(source)[1])
+    return architecture, encoder

@@ -26,8 +26,10 @@ from ..nn import (
     SpectrumEncoder,
 )
 
+# Architecture keys of the photometry tower: ASTROMER's encoder, AstroM3's Informer.
 PHOTOMETRY_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs")
 ASTROMER_KEYS = PHOTOMETRY_KEYS[:-1]
+INFORMER_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "max_obs")
 
 
 def _photometry_tower(architecture, dropout):

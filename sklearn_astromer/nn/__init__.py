@@ -4,11 +4,11 @@ The estimators in :mod:`sklearn_astromer` hold these modules; nothing here knows
 about them.
 """
 
-from .astromer import AstromerModel
+from .astromer import AstromerClassifierModel, AstromerModel
 from .attention import MultiHeadAttention
 from .clip_loss import ContrastiveLoss, modality_pairs, pairwise_clip_loss
 from .encoder import AstromerEncoder, EncoderBlock
-from .heads import RegressionHead
+from .heads import LayerWeightedClassifier, RegressionHead
 from .informer import InformerEncoder, InformerEncoderLayer, ProbSparseAttention
 from .linear import Linear
 from .metadata import MetadataEncoder
@@ -18,10 +18,12 @@ from .multimodal import (
     MultimodalCLIPModel,
     PhotometryTower,
 )
-from .positional import TimePositionalEncoding
+from .period import PeriodInputEmbedding
+from .positional import LogPeriodTimeEncoding, TimePositionalEncoding
 from .spectrum import SpectrumEncoder
 
 __all__ = [
+    "AstromerClassifierModel",
     "AstromerEncoder",
     "AstromerModel",
     "ContrastiveLoss",
@@ -29,11 +31,14 @@ __all__ = [
     "InformerEncoder",
     "InformerEncoderLayer",
     "InformerPhotometryTower",
+    "LayerWeightedClassifier",
     "Linear",
+    "LogPeriodTimeEncoding",
     "MetadataEncoder",
     "MultiHeadAttention",
     "MultimodalCLIPModel",
     "MultimodalClassifier",
+    "PeriodInputEmbedding",
     "PhotometryTower",
     "ProbSparseAttention",
     "RegressionHead",

@@ -1,9 +1,10 @@
-"""ASTROMER encoder with its masked-magnitude regression head."""
+"""ASTROMER encoder with its masked-magnitude regression head, or a classification head."""
 
+import torch
 from torch import nn
 
 from .encoder import AstromerEncoder
-from .heads import RegressionHead
+from .heads import LayerWeightedClassifier, RegressionHead, masked_mean
 
 
 class AstromerModel(nn.Module):
@@ -13,7 +14,8 @@ class AstromerModel(nn.Module):
     ----------
     **encoder_params
         Passed to :class:`AstromerEncoder` (``d_model``, ``n_layers``,
-        ``n_heads``, ``d_ff``, ``dropout``, ``variant``, ``pe_base``).
+        ``n_heads``, ``d_ff``, ``dropout``, ``variant``, ``pe_base``,
+        ``time_encoding``, ``period_input``, ``n_harmonics``).
     """
 
     def __init__(self, **encoder_params):
@@ -30,6 +32,31 @@ class AstromerModel(nn.Module):
                 nn.init.xavier_uniform_(module.weight)
                 nn.init.zeros_(module.bias)
 
-    def forward(self, times, magnitudes, mask_in):
+    def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None):
         """Reconstruct ``(batch, length)`` zero-mean magnitudes from a batch of windows."""
-        return self.head(self.encoder(times, magnitudes, mask_in))
+        return self.head(self.encoder(times, magnitudes, mask_in, phases, descriptors))
+
+
+class AstromerClassifierModel(nn.Module):
+    """An encoder and a :class:`LayerWeightedClassifier` on its per-layer pooled outputs.
+
+    Supervised fine-tuning trains both together; the encoder is the very
+    module of the pre-training model (shared, not copied), so the fine-tuned
+    weights are what the embedder then uses.
+
+    Parameters
+    ----------
+    encoder : AstromerEncoder
+    classifier : :class:`~sklearn_astromer.nn.heads.LayerWeightedClassifier`
+    """
+
+    def __init__(self, encoder, classifier):
+        super().__init__()
+        self.encoder = encoder
+        self.classifier = classifier
+
+    def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None):
+        """Class logits ``(batch, n_classes)`` of a batch of windows (nothing masked but padding)."""
+        layers = self.encoder(times, magnitudes, mask_in, phases, descriptors, return_layers=True)
+        pooled = torch.stack([masked_mean(layer, ~mask_in) for layer in layers], dim=1)
+        return self.classifier(pooled)

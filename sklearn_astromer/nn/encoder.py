@@ -5,7 +5,8 @@ from torch import nn
 
 from .attention import MultiHeadAttention
 from .linear import Linear
-from .positional import TimePositionalEncoding
+from .period import PeriodInputEmbedding
+from .positional import make_time_encoding
 
 VARIANTS = ("corrected", "paper")
 
@@ -76,7 +77,16 @@ class AstromerEncoder(nn.Module):
         [MASK] value (as ASTROMER 2 does): embeddings then do not depend on
         padding.
     pe_base : float, default=10000.0
-        Base of the time encoding's frequency ladder.
+        Base of the paper time encoding's frequency ladder.
+    time_encoding : {"paper", "log_periods", "learnable"}, default="paper"
+        How observation times enter; see
+        :func:`~sklearn_astromer.nn.positional.make_time_encoding`.
+    period_input : bool, default=False
+        Also add a :class:`~sklearn_astromer.nn.period.PeriodInputEmbedding`
+        of each observation's phase and each window's descriptors; the
+        forward pass then needs ``phases`` and ``descriptors``.
+    n_harmonics : int, default=4
+        Phase harmonics of the period input.
 
     Notes
     -----
@@ -93,13 +103,18 @@ class AstromerEncoder(nn.Module):
         dropout=0.1,
         variant="corrected",
         pe_base=10000.0,
+        time_encoding="paper",
+        period_input=False,
+        n_harmonics=4,
     ):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}.")
         self.variant = variant
-        self.positional = TimePositionalEncoding(d_model, base=pe_base)
+        self.positional = make_time_encoding(time_encoding, d_model, pe_base)
         self.input_projection = nn.Linear(1, d_model)
+        self.period_embedding = (PeriodInputEmbedding(d_model, n_harmonics) if period_input
+                                 else None)
         self.input_dropout = nn.Dropout(dropout)
         if variant == "corrected":
             self.mask_token = nn.Parameter(torch.zeros(()))
@@ -122,7 +137,21 @@ class AstromerEncoder(nn.Module):
             return torch.clamp(hidden.unsqueeze(-1) + hidden.unsqueeze(-2), max=1.0).unsqueeze(1)
         return (~mask_in)[:, None, None, :]
 
-    def forward(self, times, magnitudes, mask_in, return_weights=False):
+    def embed_inputs(self, times, magnitudes, mask_in, phases=None, descriptors=None):
+        """The input embedding: projected magnitudes + time encoding (+ period input)."""
+        if self.variant == "corrected":
+            magnitudes = torch.where(mask_in, self.mask_token.to(magnitudes.dtype), magnitudes)
+        x = self.input_projection(magnitudes.unsqueeze(-1)) + self.positional(times).to(
+            magnitudes.dtype
+        )
+        if self.period_embedding is not None:
+            if phases is None or descriptors is None:
+                raise ValueError("This encoder has a period input: pass phases and descriptors.")
+            x = x + self.period_embedding(phases, descriptors).to(x.dtype)
+        return self.input_dropout(x)
+
+    def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None,
+                return_weights=False, return_layers=False):
         """Embed a batch of windows.
 
         Parameters
@@ -134,26 +163,32 @@ class AstromerEncoder(nn.Module):
         mask_in : bool Tensor of shape (batch, length)
             True where an observation is hidden from attention (padding,
             hidden masked observations).
+        phases : Tensor of shape (batch, length), optional
+            Phase of each observation at its light curve's period, cycles
+            (needed with ``period_input``).
+        descriptors : Tensor of shape (batch, n_descriptors), optional
+            Window descriptors (needed with ``period_input``).
         return_weights : bool, default=False
             Also return the list of per-block attention weights.
+        return_layers : bool, default=False
+            Return the list of every layer's output instead, the input
+            embedding first (``n_layers + 1`` tensors).
 
         Returns
         -------
-        Tensor of shape (batch, length, d_model)
+        Tensor of shape (batch, length, d_model), or a list of them
         """
-        if self.variant == "corrected":
-            magnitudes = torch.where(mask_in, self.mask_token.to(magnitudes.dtype), magnitudes)
-        x = self.input_projection(magnitudes.unsqueeze(-1)) + self.positional(times).to(
-            magnitudes.dtype
-        )
-        x = self.input_dropout(x)
+        x = self.embed_inputs(times, magnitudes, mask_in, phases, descriptors)
         attn_mask = self.attention_mask(mask_in)
         if attn_mask is not None and self.variant == "paper":
             attn_mask = attn_mask.to(x.dtype)
-        weights = []
+        layers, weights = [x], []
         for block in self.blocks:
             x = block(x, attn_mask, return_weights=return_weights)
             if return_weights:
                 x, block_weights = x
                 weights.append(block_weights)
+            layers.append(x)
+        if return_layers:
+            return layers
         return (x, weights) if return_weights else x

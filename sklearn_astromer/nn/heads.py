@@ -1,5 +1,6 @@
 """Output heads on top of the ASTROMER encoder."""
 
+import torch
 from torch import nn
 
 
@@ -22,3 +23,47 @@ class RegressionHead(nn.Module):
     def forward(self, embeddings):
         """Map ``(batch, length, d_model)`` embeddings to ``(batch, length)`` magnitudes."""
         return self.linear(self.norm(embeddings)).squeeze(-1)
+
+
+def masked_mean(embeddings, valid):
+    """Mean of ``(batch, length, d)`` embeddings over the positions where ``valid`` is True."""
+    weights = valid.to(embeddings.dtype).unsqueeze(-1)
+    return (embeddings * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
+
+
+class LayerWeightedClassifier(nn.Module):
+    """Classify from every encoder layer: a softmax-weighted mean of their pooled outputs.
+
+    ASTROMER 2's downstream head (``skip_avg_mlp``): each layer's output,
+    the input embedding included, is mean-pooled over the observations; the
+    pooled vectors are averaged with weights ``softmax(gamma)`` (learned,
+    equal at the start) and fed to an MLP.
+
+    Parameters
+    ----------
+    n_layers : int
+        Pooled vectors per sample (encoder blocks + 1).
+    d_model : int
+    n_classes : int
+    hidden : tuple of int, default=(256,)
+        Hidden sizes of the MLP (ReLU).
+    dropout : float, default=0.2
+    """
+
+    def __init__(self, n_layers, d_model, n_classes, hidden=(256,), dropout=0.2):
+        super().__init__()
+        self.layer_logits = nn.Parameter(torch.zeros(n_layers))
+        layers, width = [nn.LayerNorm(d_model), nn.Dropout(dropout)], d_model
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
+            width = size
+        self.mlp = nn.Sequential(*layers, nn.Linear(width, n_classes))
+
+    def combine(self, pooled):
+        """Weighted mean of ``(batch, n_layers, d_model)`` pooled layer outputs."""
+        weights = torch.softmax(self.layer_logits, dim=0).to(pooled.dtype)
+        return torch.einsum("bld,l->bd", pooled, weights)
+
+    def forward(self, pooled):
+        """Class logits ``(batch, n_classes)`` from ``(batch, n_layers, d_model)`` pooled outputs."""
+        return self.mlp(self.combine(pooled))

@@ -2,7 +2,13 @@
 
 from .batching import length_sorted_batches
 from .masking import MaskedWindows, mask_windows
-from .windows import Windows, consecutive_windows, gather_windows, random_windows
+from .windows import (
+    Windows,
+    consecutive_windows,
+    gather_windows,
+    random_windows,
+    window_descriptors,
+)
 
 __all__ = [
     "MaskedWindows",
@@ -12,4 +18,5 @@ __all__ = [
     "length_sorted_batches",
     "mask_windows",
     "random_windows",
+    "window_descriptors",
 ]

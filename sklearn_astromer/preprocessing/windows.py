@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_FLOAT64_MAX = np.finfo(np.float64).max
+
 
 @dataclass
 class Windows:
@@ -26,6 +28,17 @@ class Windows:
         Row of each observation in :attr:`RaggedLightCurves.values`; -1 on padding.
     sample_index : int64 ndarray of shape (n_windows,)
         Light curve of each window.
+    errors : float32 ndarray of shape (n_windows, width)
+        Magnitude errors as given (not centred, not scaled); 0 on padding.
+    magnitude_scales : float64 ndarray of shape (n_windows,)
+        What each window's centred magnitudes were divided by (1 unless
+        scaled); reconstructions are multiplied back by it.
+    phases : float32 ndarray of shape (n_windows, width) or None
+        Phase of each observation at its light curve's period, cycles in
+        [0, 1) (0 on padding and where no period is known); only when
+        periods are given.
+    descriptors : float32 ndarray of shape (n_windows, n_descriptors) or None
+        :func:`window_descriptors`; only when periods are given.
     """
 
     times: np.ndarray
@@ -34,6 +47,10 @@ class Windows:
     mean_magnitudes: np.ndarray
     point_index: np.ndarray
     sample_index: np.ndarray
+    errors: np.ndarray = None
+    magnitude_scales: np.ndarray = None
+    phases: np.ndarray = None
+    descriptors: np.ndarray = None
 
     @property
     def lengths(self):
@@ -85,7 +102,7 @@ def random_windows(lengths, max_obs, rng):
 
 
 def gather_windows(light_curves, sample_index, starts, window_lengths, width,
-                   float32_mean=False):
+                   float32_mean=False, scale_magnitudes=False, periods=None):
     """Gather windows into padded, zero-mean arrays.
 
     Parameters
@@ -100,7 +117,18 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         ``reduce_mean`` in the original code does. The published weights
         need it: at MJD ~ 50000 a float32 mean is off by up to a few
         thousandths of a day, and their embeddings follow that offset.
-        Otherwise the mean is taken in float64.
+        Otherwise the mean is taken in float64, in units of a power of two
+        near each window's largest value, so that finite inputs never
+        overflow.
+    scale_magnitudes : bool, default=False
+        Divide each window's centred magnitudes by their standard deviation
+        (computed in float64; windows with no spread are left as they are),
+        so every window reaches the model at unit scale. The scale is kept
+        in :attr:`Windows.magnitude_scales` and among the descriptors.
+    periods : tuple of two float ndarrays of shape (n_samples,), optional
+        ``(frequencies, powers)`` of every light curve (cycles/day, 0 where
+        unknown; see :func:`sklearn_astromer._periods.lomb_scargle_periods`):
+        adds :attr:`Windows.phases` and :attr:`Windows.descriptors`.
 
     Returns
     -------
@@ -112,18 +140,108 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         valid, (light_curves.offsets[sample_index] + starts)[:, None] + positions, -1
     )
     observed = np.where(valid[..., None], light_curves.values[np.maximum(point_index, 0)], 0.0)
-    if float32_mean:
-        observed = observed.astype(np.float32)
-        sums = np.cumsum(observed, axis=1, dtype=np.float32)[:, -1]
-        means = sums / window_lengths[:, None].astype(np.float32)
-    else:
-        means = observed.sum(axis=1) / window_lengths[:, None].astype(np.float64)
-    centred = np.where(valid[..., None], observed - means[:, None, :], 0.0)
-    return Windows(
-        times=centred[..., 0].astype(np.float32),
-        magnitudes=centred[..., 1].astype(np.float32),
+    counts = window_lengths[:, None].astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # Values beyond float32 become inf here; the estimators refuse such
+        # light curves beforehand, or name them when their outputs overflow.
+        means, centred, exponents = _centre(observed, valid, counts, float32_mean)
+        magnitudes = centred[..., 1].astype(np.float64)
+        spreads = np.sqrt((magnitudes**2).sum(axis=1) / counts[:, 0])
+        # Capped rather than infinite beyond float64: only its logarithm and
+        # the reconstructions (checked for overflow) use the spread.
+        spreads_in_magnitudes = np.minimum(np.ldexp(spreads, exponents[:, 1]), _FLOAT64_MAX)
+        scales = np.ones(len(magnitudes))
+        if scale_magnitudes:
+            scales = np.where(spreads > 0, spreads_in_magnitudes, 1.0)
+            magnitudes = magnitudes / np.where(spreads > 0, spreads, 1.0)[:, None]
+        else:
+            magnitudes = np.ldexp(magnitudes, exponents[:, None, 1])
+        times = centred[..., 0].astype(np.float32)
+        magnitudes = magnitudes.astype(np.float32)
+        errors = observed[..., 2].astype(np.float32)
+    windows = Windows(
+        times=times,
+        magnitudes=magnitudes,
         valid=valid,
         mean_magnitudes=means[:, 1].astype(np.float64),
         point_index=point_index,
         sample_index=np.asarray(sample_index, dtype=np.int64),
+        errors=errors,
+        magnitude_scales=scales,
     )
+    if periods is not None:
+        frequencies = np.asarray(periods[0], dtype=np.float64)[windows.sample_index]
+        powers = np.asarray(periods[1], dtype=np.float64)[windows.sample_index]
+        with np.errstate(over="ignore", invalid="ignore"):
+            cycles = observed[..., 0] * frequencies[:, None]  # float64: MJD x 20 c/d keeps 1e-9
+            # Beyond 2**53 cycles a phase has no digits left: 0 rather than NaN.
+            phases = np.where(valid & np.isfinite(cycles), cycles - np.floor(cycles), 0.0)
+        windows.phases = phases.astype(np.float32)
+        windows.descriptors = window_descriptors(frequencies, powers, spreads_in_magnitudes,
+                                                 observed[..., 2], valid)
+    return windows
+
+
+def _centre(observed, valid, counts, float32_mean):
+    """Window means and centred values of ``observed`` ``(n_windows, width, 3)``.
+
+    Returns ``(means, centred, exponents)``: the means ``(n_windows, 3)``;
+    the centred values, times in days but magnitudes (and errors) in units
+    of ``2 ** exponents`` ``(n_windows, 3)``, so that no sum, difference or
+    square of them overflows or underflows however large or small the
+    input. Scaling by powers of two is exact: ordinary inputs give the same
+    bits as centring in plain units.
+    """
+    if float32_mean:
+        observed32 = observed.astype(np.float32)
+        sums = np.cumsum(observed32, axis=1, dtype=np.float32)[:, -1]
+        means = sums / counts.astype(np.float32)
+        centred = np.where(valid[..., None], observed32 - means[:, None, :], 0.0)
+        return means, centred, np.zeros((len(observed), 3), dtype=np.int64)
+    exponents = np.frexp(np.abs(observed).max(axis=1))[1]
+    scaled = np.ldexp(observed, -exponents[:, None, :])
+    scaled_means = scaled.sum(axis=1) / counts
+    centred = np.where(valid[..., None], scaled - scaled_means[:, None, :], 0.0)
+    # A mean of times far larger than their span (1e300 + a few days) is off
+    # by many times that span; no centred time can exceed it.
+    last = scaled[np.arange(len(scaled)), counts[:, 0].astype(np.int64) - 1, 0]
+    spans = (last - scaled[:, 0, 0])[:, None]
+    centred[..., 0] = np.ldexp(np.clip(centred[..., 0], -spans, spans), exponents[:, None, 0])
+    return np.ldexp(scaled_means, exponents), centred, exponents
+
+
+#: Floor of the amplitudes and errors whose logarithms are descriptors, mag.
+_LOG_FLOOR = 1e-4
+
+
+def window_descriptors(frequencies, powers, spreads, errors, valid):
+    """Per-window scalars the period input adds to every observation.
+
+    Parameters
+    ----------
+    frequencies, powers : float ndarrays of shape (n_windows,)
+        The light curve's Lomb-Scargle frequency (cycles/day, 0 if none)
+        and its power.
+    spreads : float ndarray of shape (n_windows,)
+        Standard deviation of the window's magnitudes, mag.
+    errors : float ndarray of shape (n_windows, width)
+    valid : bool ndarray of shape (n_windows, width)
+
+    Returns
+    -------
+    float32 ndarray of shape (n_windows, 5)
+        ``log10`` period (days; 0 when unknown), the period's power, 1 when
+        a period is known, ``log10`` of the spread and of the median error
+        (both floored at 1e-4 mag): see
+        :data:`sklearn_astromer.nn.period.DESCRIPTOR_NAMES`.
+    """
+    has_period = frequencies > 0
+    log_period = np.where(has_period, -np.log10(np.where(has_period, frequencies, 1.0)), 0.0)
+    median_errors = np.nanmedian(np.where(valid, np.abs(errors), np.nan), axis=1)
+    return np.column_stack([
+        log_period,
+        powers,
+        has_period.astype(np.float64),
+        np.log10(np.maximum(spreads, _LOG_FLOOR)),
+        np.log10(np.maximum(np.nan_to_num(median_errors), _LOG_FLOOR)),
+    ]).astype(np.float32)

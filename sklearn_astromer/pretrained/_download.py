@@ -1,25 +1,29 @@
 """Download, verify, cache and safely unpack the published ASTROMER weights.
 
 The zips come from the ASTROMER project's weights repository at a pinned
-commit and are checked against their SHA-256 before anything reads them.
+commit and are checked against their SHA-256 before anything reads them; the
+folder they unpack to is checked against the verified zip on every use.
+The package ships converted copies of both models (see :mod:`._shipped`), so
+``"macho"`` and ``"atlas"`` need none of this; it serves users who want the
+original files.
 """
 
 import hashlib
 import os
 import shutil
-import stat
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
+import warnings
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from ._archive import is_model_dir, matches_archive, safe_extract
 
 HOME_ENV = "SKLEARN_ASTROMER_HOME"
 WEIGHTS_URL_ENV = "SKLEARN_ASTROMER_WEIGHTS_URL"
 DEFAULT_HOME = Path("~/.cache/sklearn-astromer")
 WEIGHTS_SUBDIR = "weights"
-CONFIG_FILE = "conf.json"
 DOWNLOAD_TIMEOUT_S = 60
 CHUNK_SIZE = 1 << 20
 
@@ -62,7 +66,8 @@ PUBLISHED_WEIGHTS = {
 class WeightsUnavailableError(OSError):
     """The published weights could not be downloaded.
 
-    The message names the file, its SHA-256 and where to put it by hand.
+    The message names the file, its SHA-256, where to put it by hand, and
+    that a local zip or folder can be loaded instead.
     """
 
 
@@ -97,8 +102,12 @@ def _checksum_error(path, expected, actual):
     )
 
 
-def _download(weights, destination):
-    """Download ``weights`` to ``destination`` through a verified temporary file."""
+def _download(weights, destination, kept_folder=None):
+    """Download ``weights`` to ``destination`` through a verified temporary file.
+
+    ``kept_folder``: an unpacked folder of the same zip, left in the cache
+    without it; the offline error then says how to use or replace it.
+    """
     url = _weights_url(weights)
     part = tempfile.NamedTemporaryFile(
         dir=destination.parent, prefix=f".{weights.filename}.", suffix=".part", delete=False
@@ -111,11 +120,17 @@ def _download(weights, destination):
                 part.write(chunk)
     except (urllib.error.URLError, OSError) as error:
         os.unlink(part.name)
+        kept = "" if kept_folder is None else (
+            f" The folder {kept_folder} unpacked from it earlier is still there, but cannot "
+            "be checked without the zip: put the zip back, delete the folder, or load the "
+            "folder as it is by passing its path.")
         raise WeightsUnavailableError(
             f"Could not download the {weights.name!r} ASTROMER weights from {url} ({error}). "
             f"Without network access, put the file {weights.filename} "
             f"(SHA-256 {weights.sha256}) at {destination} by hand; it is published in "
-            f"{WEIGHTS_REPOSITORY} (commit {WEIGHTS_COMMIT})."
+            f"{WEIGHTS_REPOSITORY} (commit {WEIGHTS_COMMIT}). A local path works too: "
+            f"pretrained='path/to/{weights.filename}' (or its unpacked folder) loads it "
+            f"without a download.{kept}"
         ) from error
     if digest.hexdigest() != weights.sha256:
         os.unlink(part.name)
@@ -123,85 +138,34 @@ def _download(weights, destination):
     os.replace(part.name, destination)
 
 
-def _check_entry(info):
-    """Reject a zip entry that could write outside the extraction folder."""
-    name = info.filename
-    parts = PurePosixPath(name.replace("\\", "/")).parts
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise ValueError(f"Refusing to extract {name!r}: absolute path in the archive.")
-    if ".." in parts:
-        raise ValueError(f"Refusing to extract {name!r}: '..' in the archive path.")
-    if stat.S_ISLNK(info.external_attr >> 16):
-        raise ValueError(f"Refusing to extract {name!r}: symbolic link in the archive.")
-
-
-def _is_model_dir(folder):
-    return (folder / CONFIG_FILE).is_file()
-
-
-def _model_root(folder):
-    """The folder holding ``conf.json``: ``folder`` itself or its single subfolder."""
-    if _is_model_dir(folder):
-        return folder
-    children = [child for child in folder.iterdir() if child.is_dir()]
-    if len(children) == 1 and _is_model_dir(children[0]):
-        return children[0]
-    return None
-
-
-def safe_extract(archive, target):
-    """Unpack the model in zip ``archive`` to folder ``target`` and return ``target``.
-
-    Every entry is checked first (no absolute paths, ``..`` components or
-    symbolic links); the archive is unpacked into a temporary folder beside
-    ``target`` and the folder holding ``conf.json`` is then renamed to
-    ``target``, so an interrupted extraction never leaves a partial model.
-    """
-    target = Path(target)
-    with zipfile.ZipFile(archive) as zipped:
-        entries = zipped.infolist()
-        for info in entries:
-            _check_entry(info)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.extract-"))
-        try:
-            zipped.extractall(staging, members=entries)
-            root = _model_root(staging)
-            if root is None:
-                raise ValueError(f"{archive} holds no ASTROMER model folder (no {CONFIG_FILE}).")
-            try:
-                os.replace(root, target)
-            except OSError:
-                # Another process finished the same extraction first: use its copy.
-                if not _is_model_dir(target):
-                    raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    return target
-
-
 def _fetch_published(weights, cache_dir):
     directory = get_cache_dir(cache_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    archive = directory / weights.filename
+    archive, target = directory / weights.filename, directory / weights.name
     if archive.is_file():
         actual = sha256_of(archive)
         if actual != weights.sha256:
             archive.unlink()
             raise _checksum_error(archive, weights.sha256, actual)
     else:
-        _download(weights, archive)
-    target = directory / weights.name
-    if _is_model_dir(target):
-        return target
-    return safe_extract(archive, target)
+        _download(weights, archive, kept_folder=target if target.exists() else None)
+    return _unpacked(archive, target)
 
 
 def _fetch_local_zip(archive, cache_dir):
     # Keyed by content, so a changed zip under the same name is unpacked afresh.
     target = get_cache_dir(cache_dir) / "local" / f"{archive.stem}-{sha256_of(archive)[:16]}"
-    if _is_model_dir(target):
-        return target
+    return _unpacked(archive, target)
+
+
+def _unpacked(archive, target):
+    """``target`` holding exactly what ``archive`` unpacks to, unpacked afresh if it differs."""
+    if target.exists():
+        if is_model_dir(target) and matches_archive(archive, target):
+            return target
+        warnings.warn(f"{target} differs from the zip it was unpacked from ({archive}): "
+                      "edited or damaged; unpacking it afresh.", UserWarning, stacklevel=3)
+        shutil.rmtree(target)
     return safe_extract(archive, target)
 
 
@@ -224,16 +188,20 @@ def fetch_published_weights(name, cache_dir=None):
     -------
     Path
         The unpacked folder, holding ``conf.json`` and the weights
-        (``weights.index`` + ``weights.data-*``, or ``weights.h5``).
+        (``weights.index`` + ``weights.data-*``, or ``weights.h5``). A folder
+        unpacked earlier is checked against its zip (file names, sizes and
+        CRC-32) and unpacked afresh, with a warning, when it differs.
 
     Raises
     ------
     WeightsUnavailableError
         If the download fails (offline); the message names the file, its
-        SHA-256 and where to put it by hand.
+        SHA-256, where to put it by hand, and that a local zip or folder
+        loads without a download.
     ValueError
         If a downloaded or cached zip fails its checksum (the file is
-        deleted), or an archive entry would escape the extraction folder.
+        deleted), is not a readable zip, or an archive entry would escape the
+        extraction folder.
     """
     if isinstance(name, str) and name.lower() in PUBLISHED_WEIGHTS:
         return _fetch_published(PUBLISHED_WEIGHTS[name.lower()], cache_dir)

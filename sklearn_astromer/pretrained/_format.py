@@ -1,15 +1,18 @@
 """The library's own model format: ``config.json`` + ``model.safetensors``.
 
 Loading never unpickles code: the config is JSON and the tensors are read by
-:mod:`safetensors`.
+:mod:`safetensors`. Both files are checked as they are read (see
+:mod:`._checks`): a malformed file is a ``ValueError`` naming it.
 """
 
 import json
 import os
 from pathlib import Path
 
-import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
+from ._checks import check_architecture, check_tensors, errors_naming, read_json_object
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -42,20 +45,40 @@ def save_model(directory, config, state_dict):
 
 
 def load_model(directory):
-    """Read ``(config, state_dict)`` from a directory written by :func:`save_model`."""
+    """Read ``(config, state_dict)`` from a directory written by :func:`save_model`.
+
+    Returns
+    -------
+    config : dict
+        The saved settings; the architecture keys it holds are checked (see
+        :func:`._checks.check_architecture`), other keys are returned as they are.
+    state_dict : dict of str to Tensor
+        float32, finite.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``directory`` lacks ``config.json`` or ``model.safetensors``.
+    ValueError
+        Naming the file: a config that is not a JSON object, of another
+        format version or with an architecture value out of range; weights
+        that safetensors cannot read, that are not floating point or not finite.
+    """
     directory = Path(directory)
     if not is_saved_model_dir(directory):
         raise FileNotFoundError(
             f"{directory} is not a saved sklearn-astromer model: it needs "
             f"{CONFIG_NAME} and {WEIGHTS_NAME}."
         )
-    config = json.loads((directory / CONFIG_NAME).read_text())
+    config_path, weights_path = directory / CONFIG_NAME, directory / WEIGHTS_NAME
+    config = read_json_object(config_path)
     version = config.pop("format_version", None)
     if version != FORMAT_VERSION:
         raise ValueError(
-            f"{directory / CONFIG_NAME} has format_version={version!r}; this version of "
+            f"{config_path} has format_version={version!r}; this version of "
             f"sklearn-astromer reads format_version={FORMAT_VERSION}."
         )
-    state_dict = load_file(str(directory / WEIGHTS_NAME), device="cpu")
-    return config, {name: tensor.to(torch.float32) if tensor.is_floating_point() else tensor
-                    for name, tensor in state_dict.items()}
+    check_architecture(config, config_path)
+    with errors_naming(weights_path, SafetensorError, "is not a readable safetensors file"):
+        state_dict = load_file(str(weights_path), device="cpu")
+    return config, check_tensors(state_dict, weights_path)

@@ -10,7 +10,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import MAX_D_FF, MAX_D_MODEL, errors_naming
+
 H5_INSTALL_HINT = "pip install sklearn-astromer[h5]"
+# A corrupt (or compressed) dataset could claim gigabytes: none is read that is
+# larger than the largest weight of an architecture the checks accept.
+MAX_TENSOR_ELEMENTS = MAX_D_FF * MAX_D_MODEL
+# What h5py raises on corrupt or unexpected files: HDF5 library errors surface
+# as OSError, RuntimeError, KeyError or ValueError, a wrong layout as
+# KeyError, TypeError or AttributeError.
+H5_READ_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError,
+                  IndexError)
 
 
 def _import_h5py():
@@ -47,23 +57,37 @@ def read_keras_h5(path):
     ------
     ImportError
         If h5py is not installed.
+    FileNotFoundError
+        If ``path`` does not exist.
     ValueError
-        If the file does not have the layout Keras writes.
+        Naming the file, if it is not HDF5, is corrupt, or does not have the
+        layout Keras writes.
     """
     h5py = _import_h5py()
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Keras weights file {path} not found.")
+    with errors_naming(path, H5_READ_ERRORS, "is not a readable Keras HDF5 weights file"):
+        return _read_weights(h5py, path)
+
+
+def _read_weights(h5py, path):
     weights = {}
     with h5py.File(path, "r") as h5:
         root = h5["model_weights"] if "model_weights" in h5 else h5
         if "layer_names" not in root.attrs:
             raise ValueError(f"{path} is not a Keras HDF5 weights file (no layer_names).")
         for layer_name in map(_decode, root.attrs["layer_names"]):
+            if layer_name not in root:
+                raise ValueError(f"{path}: layer {layer_name!r} is listed but missing.")
             layer = root[layer_name]
             for weight_name in map(_decode, layer.attrs.get("weight_names", [])):
                 if weight_name not in layer:
                     raise ValueError(f"{path}: weight {layer_name}/{weight_name} is missing.")
+                dataset = layer[weight_name]
+                if dataset.size > MAX_TENSOR_ELEMENTS:
+                    raise ValueError(f"{path}: weight {layer_name}/{weight_name} has "
+                                     f"{dataset.size:,} values, more than any ASTROMER layer.")
                 key = f"{layer_name}/{weight_name}".removesuffix(":0")
-                weights[key] = np.asarray(layer[weight_name][()])
+                weights[key] = np.asarray(dataset[()])
     return weights

@@ -7,13 +7,14 @@ package). Their variable names differ; each is mapped to our state-dict keys by
 an explicit table, and every variable must be used exactly once.
 """
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ._download import CONFIG_FILE, PUBLISHED_WEIGHTS, fetch_published_weights
+from ._archive import CONFIG_FILE
+from ._checks import check_architecture, check_tensors, read_json_object
+from ._download import PUBLISHED_WEIGHTS, fetch_published_weights
 from ._keras_h5 import read_keras_h5
 from ._tf_checkpoint import read_tf_checkpoint
 
@@ -141,33 +142,46 @@ def _to_state_dict(variables, table, origin):
         parts = [
             variables[name].T if name.endswith("/kernel") else variables[name] for name in names
         ]
-        tensor = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
-        state_dict[key] = torch.from_numpy(np.ascontiguousarray(tensor, dtype=np.float32))
+        try:
+            tensor = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0]
+            state_dict[key] = torch.from_numpy(np.ascontiguousarray(tensor, dtype=np.float32))
+        except (ValueError, TypeError) as error:
+            raise ValueError(f"{origin}: variables {', '.join(names)} do not form the "
+                             f"{key} weights: {error}") from None
     return state_dict
+
+
+# Our config keys -> the upstream conf.json settings and their types.
+CONF_SETTINGS = {
+    "d_model": ("head_dim", int),
+    "n_layers": ("layers", int),
+    "n_heads": ("heads", int),
+    "d_ff": ("dff", int),
+    "dropout": ("dropout", float),
+    "max_obs": ("max_obs", int),
+    "mask_frac": ("msk_frac", float),
+    "random_frac": ("rnd_frac", float),
+    "same_frac": ("same_frac", float),
+}
 
 
 def _read_config(folder, source):
     path = folder / CONFIG_FILE
-    conf = json.loads(path.read_text())
-    try:
-        return {
-            "d_model": int(conf["head_dim"]),
-            "n_layers": int(conf["layers"]),
-            "n_heads": int(conf["heads"]),
-            "d_ff": int(conf["dff"]),
-            "dropout": float(conf["dropout"]),
-            "max_obs": int(conf["max_obs"]),
-            "variant": "paper",
-            # conf.json's `base` (1000) was never passed to the positional
-            # encoding: the published weights were trained with 10000.
-            "pe_base": 10000.0,
-            "mask_frac": float(conf["msk_frac"]),
-            "random_frac": float(conf["rnd_frac"]),
-            "same_frac": float(conf["same_frac"]),
-            "source": str(source),
-        }
-    except KeyError as error:
-        raise ValueError(f"{path} lacks the setting {error.args[0]!r}.") from None
+    conf = read_json_object(path)
+    config = {}
+    for key, (setting, kind) in CONF_SETTINGS.items():
+        if setting not in conf:
+            raise ValueError(f"{path} lacks the setting {setting!r}.")
+        try:
+            config[key] = kind(conf[setting])
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"{path}: the setting {setting!r} = {conf[setting]!r} is not "
+                             f"a number of type {kind.__name__}.") from None
+    # conf.json's `base` (1000) was never passed to the positional encoding:
+    # the published weights were trained with 10000.
+    config.update(variant="paper", pe_base=10000.0, source=str(source))
+    check_architecture(config, path)
+    return config
 
 
 def _resolve_folder(source, cache_dir):
@@ -216,20 +230,24 @@ def load_published(source, cache_dir=None):
     Raises
     ------
     ValueError
-        If a variable the model needs is missing or the file holds one it
-        does not use (the message names it).
+        Naming the file: a ``conf.json`` that is not a JSON object or holds
+        settings out of range, a weights file that cannot be read, a variable
+        the model needs that is missing or one it does not use, non-finite
+        weights.
     """
     folder = _resolve_folder(source, cache_dir)
     config = _read_config(folder, source)
     if (folder / f"{CHECKPOINT_PREFIX}.index").is_file():
+        weights_file = folder / f"{CHECKPOINT_PREFIX}.index"
         variables = read_tf_checkpoint(folder / CHECKPOINT_PREFIX)
         table = checkpoint_table(config["n_layers"])
     elif (folder / KERAS_FILE).is_file():
-        variables = read_keras_h5(folder / KERAS_FILE)
+        weights_file = folder / KERAS_FILE
+        variables = read_keras_h5(weights_file)
         table = keras_h5_table(config["n_layers"])
     else:
         raise ValueError(
             f"{folder} holds neither a TensorFlow checkpoint ({CHECKPOINT_PREFIX}.index) "
             f"nor a Keras weights file ({KERAS_FILE})."
         )
-    return config, _to_state_dict(variables, table, folder)
+    return config, check_tensors(_to_state_dict(variables, table, weights_file), weights_file)

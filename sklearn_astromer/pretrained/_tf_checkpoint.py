@@ -14,11 +14,14 @@ TensorFlow ``tensorflow/core/protobuf/tensor_bundle.proto`` and
 ``tensorflow/core/util/tensor_bundle/tensor_bundle.cc``.
 """
 
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ._checks import errors_naming
 
 TABLE_MAGIC = 0xDB4775248B80FB57
 FOOTER_SIZE = 48
@@ -34,6 +37,9 @@ NUMPY_DTYPES = {
     19: np.dtype("<f2"),  # DT_HALF
 }
 DT_STRING = 7
+
+# Protobuf wire types 1 (fixed64) and 5 (fixed32): their widths in bytes.
+FIXED_WIDTHS = {1: 8, 5: 4}
 
 HEADER_KEY = ""
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -132,21 +138,19 @@ def _protobuf_fields(message):
         field, wire_type = tag >> 3, tag & 7
         if wire_type == 0:
             value, position = _read_varint(message, position)
-        elif wire_type == 1:
-            (value,) = struct.unpack_from("<Q", message, position)
-            position += 8
-        elif wire_type == 2:
-            length, position = _read_varint(message, position)
-            value = bytes(message[position : position + length])
-            position += length
-        elif wire_type == 5:
-            (value,) = struct.unpack_from("<I", message, position)
-            position += 4
+            yield field, wire_type, value
+            continue
+        if wire_type == 2:
+            size, position = _read_varint(message, position)
+        elif wire_type in FIXED_WIDTHS:
+            size = FIXED_WIDTHS[wire_type]
         else:
             raise ValueError(f"Unsupported protobuf wire type {wire_type} in checkpoint index.")
-        yield field, wire_type, value
-    if position != len(message):
-        raise ValueError("Truncated protobuf message in checkpoint index.")
+        if position + size > len(message):
+            raise ValueError("Truncated protobuf message in checkpoint index.")
+        value = bytes(message[position : position + size])
+        position += size
+        yield field, wire_type, value if wire_type == 2 else int.from_bytes(value, "little")
 
 
 def _decode_shape(message):
@@ -238,6 +242,8 @@ def _block_entries(block):
         value_length, position = _read_varint(block, position)
         if shared > len(key):
             raise ValueError("Table block has a corrupt key prefix.")
+        if position + unshared + value_length > data_end:
+            raise ValueError("Table block has an entry running past its end.")
         key = key[:shared] + bytes(block[position : position + unshared])
         position += unshared
         value = bytes(block[position : position + value_length])
@@ -277,6 +283,11 @@ def read_table(path):
 # ---------------------------------------------------------------- tensor bundle
 
 
+def _errors_name(path):
+    return errors_naming(path, (ValueError, struct.error, IndexError, OverflowError),
+                         "is not a readable TensorFlow checkpoint")
+
+
 def _index_path(prefix):
     prefix = Path(prefix)
     if prefix.suffix == ".index":
@@ -304,13 +315,14 @@ def read_bundle_entries(prefix):
     _, index = _index_path(prefix)
     if not index.is_file():
         raise FileNotFoundError(f"TensorFlow checkpoint index {index} not found.")
-    table = read_table(index)
-    if HEADER_KEY.encode() not in table:
-        raise ValueError(f"{index} has no bundle header.")
-    header = _decode_header(table.pop(HEADER_KEY.encode()))
-    if header["endianness"] != 0:
-        raise ValueError(f"{index} was written big-endian; only little-endian is supported.")
-    entries = {key.decode("utf-8"): _decode_entry(value) for key, value in table.items()}
+    with _errors_name(index):
+        table = read_table(index)
+        if HEADER_KEY.encode() not in table:
+            raise ValueError(f"{index} has no bundle header.")
+        header = _decode_header(table.pop(HEADER_KEY.encode()))
+        if header["endianness"] != 0:
+            raise ValueError(f"{index} was written big-endian; only little-endian is supported.")
+        entries = {key.decode("utf-8"): _decode_entry(value) for key, value in table.items()}
     return header, entries
 
 
@@ -344,11 +356,14 @@ def read_tf_checkpoint(prefix, include=is_model_variable):
 
     Raises
     ------
+    FileNotFoundError
+        If the index is missing.
     ValueError
-        If a selected tensor has a dtype other than the numeric ones this
-        reader knows, or its bytes are inconsistent with its shape or checksum.
+        Naming the file: a malformed index, a missing data shard, a selected
+        tensor of a dtype other than the numeric ones this reader knows, or
+        bytes inconsistent with its shape or checksum.
     """
-    prefix, _ = _index_path(prefix)
+    prefix, index = _index_path(prefix)
     header, entries = read_bundle_entries(prefix)
     shards = {}
     tensors = {}
@@ -357,23 +372,25 @@ def read_tf_checkpoint(prefix, include=is_model_variable):
             continue
         if entry.dtype not in NUMPY_DTYPES:
             raise ValueError(
-                f"Checkpoint tensor {name!r} has TensorFlow dtype {entry.dtype}; this "
-                f"reader decodes only {sorted(NUMPY_DTYPES)}."
+                f"{index}: checkpoint tensor {name!r} has TensorFlow dtype {entry.dtype}; "
+                f"this reader decodes only {sorted(NUMPY_DTYPES)}."
             )
+        shard = prefix.with_name(
+            f"{prefix.name}.data-{entry.shard_id:05d}-of-{header['num_shards']:05d}"
+        )
         if entry.shard_id not in shards:
-            shard = prefix.with_name(
-                f"{prefix.name}.data-{entry.shard_id:05d}-of-{header['num_shards']:05d}"
-            )
             if not shard.is_file():
-                raise FileNotFoundError(f"TensorFlow checkpoint data shard {shard} not found.")
+                raise ValueError(f"{index} names the data shard {shard.name}, which is "
+                                 "missing: the checkpoint is incomplete.")
             shards[entry.shard_id] = shard.read_bytes()
-        tensors[variable_path(name)] = _decode_tensor(name, entry, shards[entry.shard_id])
+        with _errors_name(shard):
+            tensors[variable_path(name)] = _decode_tensor(name, entry, shards[entry.shard_id])
     return tensors
 
 
 def _decode_tensor(name, entry, shard):
     dtype = NUMPY_DTYPES[entry.dtype]
-    expected = int(np.prod(entry.shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(entry.shape) * dtype.itemsize
     if entry.size != expected or entry.offset + entry.size > len(shard):
         raise ValueError(
             f"Checkpoint tensor {name!r}: {entry.size} bytes at offset {entry.offset} do "

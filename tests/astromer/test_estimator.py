@@ -5,6 +5,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.ensemble import IsolationForest, RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -145,7 +146,8 @@ def test_paper_variant_trains_and_pads_to_max_obs(sinusoids, tiny_params):
 
 
 def test_parameter_count_of_paper_size_models():
-    paper = AstromerEmbedder(variant="paper", max_epochs=0).fit([np.ones((3, 3))])
+    paper = AstromerEmbedder(variant="paper", time_encoding="paper", period_input=False,
+                             max_epochs=0).fit([np.ones((3, 3))])
     assert sum(p.numel() for p in paper.net_.module_.parameters()) == 661_505
 
 
@@ -206,6 +208,38 @@ def test_save_and_load_pretrained_round_trip(fitted, sinusoids, tmp_path):
     frozen = AstromerEmbedder(pretrained=str(tmp_path / "model"), max_epochs=0).fit(X)
     # Another batch size changes matrix-multiply blocking: equal to round-off only.
     np.testing.assert_allclose(frozen.transform(X), fitted.transform(X), atol=1e-5)
+
+
+def test_saved_settings_restored_by_from_pretrained_not_by_the_constructor(
+        sinusoids, tiny_params, tmp_path):
+    X, _ = sinusoids
+    saved = AstromerEmbedder(**{**tiny_params, "batch_size": 8}, pooling="mean_std",
+                             dropout=0.3, max_epochs=0).fit(X)
+    saved.save_pretrained(tmp_path / "model")
+
+    restored = AstromerEmbedder.from_pretrained(tmp_path / "model")
+    assert (restored.pooling, restored.dropout, restored.batch_size) == ("mean_std", 0.3, 8)
+    assert restored.transform(X).shape == (len(X), 32)
+    assert clone(restored).pooling == "mean_std"  # a parameter: clones keep it
+    assert AstromerEmbedder.from_pretrained(tmp_path / "model", pooling="max").pooling == "max"
+
+    # The constructor's parameters are the user's: pooling stays "mean", also in a search.
+    own = AstromerEmbedder(pretrained=tmp_path / "model", max_epochs=0).fit(X)
+    assert own.pooling == "mean" and own.transform(X).shape == (len(X), 16)
+    np.testing.assert_allclose(own.transform(X), restored.transform(X)[:, :16], atol=1e-5)
+
+
+def test_invalid_saved_setting_names_the_config(fitted, tmp_path):
+    import json
+
+    fitted.save_pretrained(tmp_path / "model")
+    path = tmp_path / "model" / "config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pooling": "median"}))
+    with pytest.raises(ValueError, match=r"config\.json: saved setting: .*'pooling'.*median"):
+        AstromerEmbedder.from_pretrained(tmp_path / "model")
+    assert AstromerEmbedder.from_pretrained(tmp_path / "model", pooling="max").pooling == "max"
+    with pytest.raises(ValueError, match=r"^The 'pooling' parameter .*'mode'"):
+        AstromerEmbedder.from_pretrained(tmp_path / "model", pooling="mode")
 
 
 def test_fine_tuning_from_saved_model_changes_weights(fitted, sinusoids, tmp_path):
@@ -304,3 +338,28 @@ def test_inference_batch_size_changes_batching_not_embeddings(fitted, sinusoids,
     reference = fitted.set_params(inference_batch_size=1000).transform(X)
     embeddings = fitted.set_params(inference_batch_size=inference_batch_size).transform(X)
     np.testing.assert_allclose(embeddings, reference, rtol=1e-4, atol=1e-5)
+
+
+def test_verbose_zero_prints_nothing_and_one_prints_a_plain_log(sinusoids, tiny_params, capsys):
+    X, y = sinusoids
+    AstromerEmbedder(**tiny_params, max_epochs=1, fine_tune="supervised",
+                     fine_tune_epochs=1).fit(X, y)
+    assert capsys.readouterr().out == ""
+    AstromerEmbedder(**tiny_params, max_epochs=1, verbose=1).fit(X)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "\x1b[" not in out  # no colour codes off a terminal
+
+
+def test_bfloat16_training_is_mixed_precision(sinusoids, tiny_params):
+    X, y = sinusoids
+    float32 = AstromerEmbedder(**tiny_params, max_epochs=2).fit(X)
+    mixed = AstromerEmbedder(**tiny_params, max_epochs=2, precision="bfloat16",
+                             fine_tune="supervised", fine_tune_epochs=1).fit(X, y)
+    assert mixed.net_.autocast_dtype is torch.bfloat16
+    assert mixed.classifier_net_.autocast_dtype is torch.bfloat16
+    assert all(p.dtype == torch.float32 for p in mixed.net_.module_.parameters())
+    losses = [row["train_loss"] for row in mixed.net_.history]
+    reference = [row["train_loss"] for row in float32.net_.history]
+    assert np.isfinite(losses).all()
+    np.testing.assert_allclose(losses, reference, rtol=0.05)  # same run, bf16 products
+    assert float32.net_.autocast_dtype is None

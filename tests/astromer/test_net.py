@@ -1,17 +1,22 @@
 import numpy as np
+import pytest
 import torch
 
-from sklearn_astromer.astromer._net import MaskedWindowCollate
+from sklearn_astromer.astromer._net import MaskedWindowCollate, WindowSampler
 from sklearn_astromer._validation import check_light_curves
 
 
-def _collate(fixed, seed=0, pad=False):
+def _curves():
     rng = np.random.default_rng(0)
-    curves = [np.column_stack([np.sort(rng.uniform(0, 500, n)), rng.normal(15, 1, n),
-                               np.full(n, 0.1)]) for n in (250, 200, 30, 1)]
-    return MaskedWindowCollate(check_light_curves(curves), max_obs=200, pad_to_max_obs=pad,
-                               mask_frac=0.5, same_frac=0.2, random_frac=0.2, seed=seed,
-                               fixed=fixed)
+    return check_light_curves([
+        np.column_stack([np.sort(rng.uniform(0, 500, n)), rng.normal(15, 1, n),
+                         rng.uniform(0.05, 0.2, n)]) for n in (250, 200, 30, 1)])
+
+
+def _collate(fixed, seed=0, pad=False, **sampler_params):
+    sampler = WindowSampler(_curves(), max_obs=200, pad_to_max_obs=pad, **sampler_params)
+    return MaskedWindowCollate(sampler, mask_frac=0.5, same_frac=0.2, random_frac=0.2,
+                               seed=seed, fixed=fixed)
 
 
 def test_batch_holds_masked_zero_mean_windows():
@@ -37,3 +42,37 @@ def test_training_draws_change_validation_draws_repeat():
     first, second = validation([0, 1]), validation([0, 1])
     assert torch.equal(first[1]["mask_out"], second[1]["mask_out"])
     assert torch.equal(first[0]["times"], second[0]["times"])
+
+
+def test_several_windows_per_curve_and_uncertainty_weights():
+    sampler = WindowSampler(_curves(), max_obs=50, pad_to_max_obs=False, windows_per_curve=3)
+    collate = MaskedWindowCollate(sampler, mask_frac=0.5, same_frac=0.2, random_frac=0.2,
+                                  seed=0, uncertainty_weights=True)
+    inputs, targets = collate([0, 1])
+    assert inputs["times"].shape == (6, 50)
+    weights = targets["weights"]
+    assert weights.shape == (6, 50) and (weights > 0).all() and (weights <= 1.001 + 1e-6).all()
+
+
+def test_scaled_windows_and_period_inputs():
+    curves = _curves()
+    frequencies = np.array([0.5, 0.0, 2.0, 0.0])
+    powers = np.array([0.9, 0.0, 0.3, 0.0])
+    sampler = WindowSampler(curves, max_obs=200, pad_to_max_obs=False, scale_magnitudes=True,
+                            periods=(frequencies, powers))
+    windows = sampler.sample([0, 2], np.random.default_rng(0))
+    valid = windows.valid
+    spread = np.sqrt((windows.magnitudes**2 * valid).sum(1) / valid.sum(1))
+    np.testing.assert_allclose(spread, 1.0, rtol=1e-5)
+    times = curves.values[windows.point_index[1, :30], 0]
+    np.testing.assert_allclose(windows.phases[1, :30], (times * 2.0) % 1.0, atol=1e-5)
+    assert (windows.phases[1, 30:] == 0).all()
+    log_period, power, has_period, log_std, log_error = windows.descriptors[1]
+    assert log_period == pytest.approx(np.log10(0.5)) and power == pytest.approx(0.3)
+    assert has_period == 1 and log_std == pytest.approx(np.log10(windows.magnitude_scales[1]))
+    errors = curves.values[curves.offsets[2]:curves.offsets[3], 2]
+    assert log_error == pytest.approx(np.log10(np.median(errors)), rel=1e-5)
+    collate = MaskedWindowCollate(sampler, mask_frac=0.5, same_frac=0.2, random_frac=0.2, seed=0)
+    inputs, _ = collate([0, 1])
+    assert set(inputs) == {"times", "magnitudes", "mask_in", "phases", "descriptors"}
+    assert inputs["descriptors"][1, 2] == 0  # light curve 1 has no period

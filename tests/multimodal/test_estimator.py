@@ -212,8 +212,13 @@ def test_supervised_fine_tuning_predicts_and_changes_the_towers(fitted, catalogu
 def test_photometry_init_loads_astromer_weights(catalogue, tmp_path):
     X, _ = catalogue
     curves = list(X["light_curve"].dropna())
+    plain = dict(time_encoding="paper", period_input=False, magnitude_scaling="none")
+    with pytest.raises(ValueError, match="times and magnitudes only"):
+        MultimodalCLIPEmbedder(**ASTROMER, photometry_init=AstromerEmbedder(
+            d_model=8, n_layers=1, n_heads=2, d_ff=8, max_obs=24, max_epochs=0).fit(curves),
+            max_epochs=0).fit(X)
     astromer = AstromerEmbedder(d_model=8, n_layers=1, n_heads=2, d_ff=8, max_obs=24,
-                                max_epochs=1, random_state=0).fit(curves)
+                                max_epochs=1, random_state=0, **plain).fit(curves)
     embedder = MultimodalCLIPEmbedder(**ASTROMER, photometry_init=astromer, max_epochs=0).fit(X)
     assert embedder.config_["d_model"] == 8 and embedder.config_["max_obs"] == 24
     tower = embedder.net_.module_.towers["light_curve"].encoder.state_dict()

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from sklearn_astromer._validation import check_light_curves
 from sklearn_astromer.preprocessing import (
@@ -41,3 +42,58 @@ def test_gathered_windows_are_zero_mean_padded_and_traceable():
         ragged.values[rows, 1],
     )
     assert sorted(rows.tolist()) == list(range(10))
+
+
+def _one_window(curve, **options):
+    ragged = check_light_curves([curve])
+    return gather_windows(ragged, *consecutive_windows(ragged.lengths, len(curve)),
+                          width=len(curve), **options)
+
+
+def _sinusoid(n=40):
+    times = np.sort(np.random.default_rng(2).uniform(0, 30, n)) + 5e4
+    return np.column_stack([times, 15 + 0.4 * np.sin(times), np.full(n, 0.05)])
+
+
+@pytest.mark.parametrize("factor", [1e-300, 1e-30, 1e30, 1e300])
+def test_scaled_windows_of_any_magnitude_size_match_the_ordinary_curve(factor):
+    curve = _sinusoid()
+    periods = (np.array([0.16]), np.array([0.9]))
+    ordinary = _one_window(curve, scale_magnitudes=True, periods=periods)
+    rescaled = curve * [1.0, factor, factor]
+    windows = _one_window(rescaled, scale_magnitudes=True, periods=periods)
+    np.testing.assert_allclose(windows.magnitudes, ordinary.magnitudes, atol=1e-6)
+    np.testing.assert_allclose(windows.magnitude_scales, ordinary.magnitude_scales * factor,
+                               rtol=1e-12)
+    np.testing.assert_allclose(windows.mean_magnitudes, ordinary.mean_magnitudes * factor,
+                               rtol=1e-12)
+    assert np.isfinite(windows.descriptors).all()
+    log_spread = np.log10(np.maximum(ordinary.magnitude_scales * factor, 1e-4))  # floored
+    np.testing.assert_allclose(windows.descriptors[:, 3], log_spread, rtol=1e-6)
+
+
+def test_magnitudes_spanning_the_float64_range_are_centred_without_overflow():
+    curve = _sinusoid(4)
+    curve[:, 1] = [-1.7e308, 1.7e308, 1.7e308, 1.7e308]
+    windows = _one_window(curve, scale_magnitudes=True, periods=(np.zeros(1), np.zeros(1)))
+    assert np.isfinite(windows.magnitudes).all() and np.isfinite(windows.descriptors).all()
+    np.testing.assert_allclose(windows.magnitudes, [[-np.sqrt(3), 1 / np.sqrt(3),
+                                                     1 / np.sqrt(3), 1 / np.sqrt(3)]], rtol=1e-6)
+    np.testing.assert_allclose(windows.mean_magnitudes, [0.85e308])
+
+
+def test_huge_times_with_a_short_span_centre_to_the_span():
+    curve = _sinusoid()
+    curve[:, 0] = 1e300  # 1e300 + a few days is 1e300 in float64
+    windows = _one_window(curve, periods=(np.array([5.0]), np.array([0.5])))
+    assert (windows.times == 0).all()
+    assert np.isfinite(windows.phases).all()
+
+
+def test_float32_centring_is_left_as_the_original_computes_it():
+    # The paper variant's published weights depend on the float32 rounding.
+    curve = _sinusoid()
+    windows = _one_window(curve, float32_mean=True)
+    times32 = curve[:, 0].astype(np.float32)
+    expected = times32 - np.cumsum(times32, dtype=np.float32)[-1] / np.float32(len(curve))
+    np.testing.assert_array_equal(windows.times[0], expected)

@@ -1,10 +1,15 @@
 """The published ASTROMER weights: loading, parity with the original code, masked RMSE.
 
 The reference outputs in ``../shared/data/astromer_reference`` were made by the
-original TensorFlow package (0.1.8) with the same weights.
+original TensorFlow package (0.1.8) with the same weights. Parity is checked
+for both copies of the weights: the published zips in ``../shared/data`` and
+the copies shipped in the package (``"macho"``, ``"atlas"``).
 """
 
+import runpy
 import sys
+import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +17,8 @@ import torch
 
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer.nn import AstromerModel
+from sklearn_astromer.pretrained import load_pretrained
+from sklearn_astromer.pretrained._download import HOME_ENV
 from sklearn_astromer.pretrained._keras_h5 import H5_INSTALL_HINT, read_keras_h5
 from sklearn_astromer.pretrained._published import (
     _to_state_dict,
@@ -19,6 +26,7 @@ from sklearn_astromer.pretrained._published import (
     keras_h5_table,
     load_published,
 )
+from sklearn_astromer.pretrained._shipped import SHIPPED_DIR
 from sklearn_astromer.pretrained._tf_checkpoint import read_tf_checkpoint
 
 ARCHITECTURE = ("d_model", "n_layers", "n_heads", "d_ff", "dropout", "variant", "pe_base")
@@ -31,6 +39,7 @@ EMBEDDING_MAX_TOL = 3e-3
 RECONSTRUCTION_MAX_TOL = 1e-3
 MEAN_TOL = 1e-5
 PAPER_MASKED_RMSE = 0.1097
+CONVERT_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "convert_published_weights.py"
 
 
 def _build(config, state_dict):
@@ -109,6 +118,52 @@ def test_configs(published):
 
 
 @pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["macho", "atlas"])
+def test_shipped_copy_holds_the_published_tensors(published, name):
+    config, state_dict = load_pretrained(name)
+    zip_config, model = published[name]
+    assert config.pop("source").endswith(f"/{name}.zip")
+    assert config == {key: value for key, value in zip_config.items() if key != "source"}
+    assert state_dict.keys() == model.state_dict().keys()
+    for key, tensor in model.state_dict().items():
+        assert state_dict[key].dtype == torch.float32
+        torch.testing.assert_close(state_dict[key], tensor, rtol=0, atol=0)
+
+
+def _no_network(*args, **kwargs):
+    raise AssertionError("the shipped copies must load without a download")
+
+
+def test_shipped_copies_load_offline_without_h5py(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    monkeypatch.setenv(HOME_ENV, str(tmp_path / "home"))
+    monkeypatch.setattr(urllib.request, "urlopen", _no_network)
+    for name in ("macho", "ATLAS"):
+        config, state_dict = load_pretrained(name)
+        assert config["variant"] == "paper"
+        assert sum(tensor.numel() for tensor in state_dict.values()) == N_PARAMETERS
+    embedder = AstromerEmbedder(pretrained="atlas", max_epochs=0, device="cpu")
+    curve = np.column_stack([np.linspace(0, 50, 30), np.sin(np.arange(30)), np.full(30, 0.1)])
+    assert embedder.fit([curve]).transform([curve]).shape == (1, 256)
+    assert not (tmp_path / "home").exists()  # no download, no cache
+
+
+@pytest.mark.shared_data
+def test_conversion_script_reproduces_the_shipped_files(shared_data, tmp_path, monkeypatch):
+    weights = shared_data / "astromer_weights"
+    monkeypatch.setattr(sys, "argv", [str(CONVERT_SCRIPT), "--macho", str(weights / "macho.zip"),
+                                      "--atlas", str(weights / "atlas.zip"),
+                                      "--output", str(tmp_path)])
+    runpy.run_path(str(CONVERT_SCRIPT), run_name="__main__")
+    written = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*") if path.is_file())
+    assert [str(path) for path in written] == [
+        "atlas/config.json", "atlas/model.safetensors",
+        "macho/config.json", "macho/model.safetensors"]
+    for path in written:
+        assert (tmp_path / path).read_bytes() == (SHIPPED_DIR / path).read_bytes(), path
+
+
+@pytest.mark.shared_data
 def test_unpacked_folder_loads_like_the_zip(published, shared_data, tmp_path):
     import zipfile
 
@@ -178,6 +233,7 @@ def test_missing_h5py_says_what_to_install(monkeypatch, tmp_path):
 
 
 @pytest.mark.shared_data
+@pytest.mark.parametrize("copy", ["shipped", "zip"])
 @pytest.mark.parametrize(
     "weights, reference_file",
     [
@@ -187,27 +243,18 @@ def test_missing_h5py_says_what_to_install(monkeypatch, tmp_path):
     ],
 )
 def test_parity_with_the_original_code(
-    published, shared_data, weights, reference_file, record_property
+    shared_data, weights, reference_file, copy, record_property
 ):
     """Through the estimator, as users call it: embed_observations and reconstruct."""
-    reference = np.load(shared_data / "astromer_reference" / reference_file)
+    reference = dict(np.load(shared_data / "astromer_reference" / reference_file))
     offsets = reference["offsets"]
     light_curves = np.split(reference["lightcurves"].astype(np.float64), offsets[1:-1])
-    # The original keeps repeated times; we average them (with a warning), so
-    # curves with repeated times are compared on the others' terms: left out.
-    repeated = np.array([np.any(np.diff(curve[:, 0]) == 0) for curve in light_curves])
-    offsets = np.concatenate([[0], np.cumsum(np.diff(offsets)[~repeated])])
-    kept_rows = np.repeat(~repeated, np.diff(reference["offsets"]))
-    light_curves = [curve for curve, skip in zip(light_curves, repeated) if not skip]
-    reference = {key: reference[key] for key in ("lightcurves", "embeddings", "reconstruction")}
-    reference["reconstruction"] = _reference_reconstruction(
-        reference, np.diff(np.load(shared_data / "astromer_reference" / reference_file)["offsets"])
-    )[kept_rows]
-    reference["lightcurves"] = reference["lightcurves"][kept_rows]
-    reference["embeddings"] = reference["embeddings"][kept_rows]
-    assert repeated.sum() <= 1
-    embedder = AstromerEmbedder.from_pretrained(
-        shared_data / "astromer_weights" / f"{weights}.zip", batch_size=64, device="cpu")
+    # Repeated times are kept as separate observations, as the original does:
+    # the synthetic files' curve with one is compared like the others.
+    assert any(np.any(np.diff(curve[:, 0]) == 0) for curve in light_curves) == (
+        "synthetic" in reference_file)
+    source = weights if copy == "shipped" else shared_data / "astromer_weights" / f"{weights}.zip"
+    embedder = AstromerEmbedder.from_pretrained(source, batch_size=64, device="cpu")
     embeddings = np.concatenate(embedder.embed_observations(light_curves))
     # reconstruct() adds each window's mean magnitude back; the reference is zero-mean.
     window_means = _window_mean_magnitudes(reference["lightcurves"], offsets)
@@ -226,7 +273,7 @@ def test_parity_with_the_original_code(
     }
     for key, value in stats.items():
         record_property(key, value)
-    print(f"\n{reference_file} ({weights} weights): " + ", ".join(
+    print(f"\n{reference_file} ({weights} weights, {copy} copy): " + ", ".join(
         f"{key} {value:.2e}" for key, value in stats.items()
     ))
     assert stats["embedding_max"] < EMBEDDING_MAX_TOL
@@ -237,12 +284,13 @@ def test_parity_with_the_original_code(
 
 @pytest.mark.shared_data
 @pytest.mark.slow
-def test_masked_rmse_matches_the_paper_model(published, shared_data, record_property):
+def test_masked_rmse_matches_the_paper_model(shared_data, record_property):
+    """With the shipped MACHO copy (its tensors equal the zip's, tested above)."""
     from sklearn_astromer.preprocessing import mask_windows
 
     reference = np.load(shared_data / "astromer_reference" / "parity_macho_real.npz")
     times, magnitudes, valid = _zero_mean_windows(reference["lightcurves"], reference["offsets"])
-    model = published["macho"][1]
+    model = _build(*load_pretrained("macho"))
     rng = np.random.default_rng(0)
     draws = []
     for _ in range(30):

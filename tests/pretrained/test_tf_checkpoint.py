@@ -1,106 +1,16 @@
 """Reading TensorFlow V2 checkpoints without TensorFlow."""
 
-import struct
-
 import numpy as np
 import pytest
 
 from sklearn_astromer.pretrained._tf_checkpoint import (
     OBJECT_GRAPH_KEY,
-    TABLE_MAGIC,
-    crc32c,
     read_bundle_entries,
     read_table,
     read_tf_checkpoint,
 )
 
-VARIABLE = "/.ATTRIBUTES/VARIABLE_VALUE"
-
-
-# ---------------------------------------------------------------- a minimal bundle writer
-
-
-def _varint(value):
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(number, wire_type, payload):
-    tag = _varint(number << 3 | wire_type)
-    if wire_type == 0:
-        return tag + _varint(payload)
-    if wire_type == 2:
-        return tag + _varint(len(payload)) + payload
-    return tag + struct.pack("<I", payload)  # wire type 5
-
-
-def _mask(crc):
-    return ((crc >> 15 | crc << 17) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def _entry(dtype, shape, offset, raw):
-    dims = b"".join(_field(2, 2, _field(1, 0, size)) for size in shape)
-    return (
-        _field(1, 0, dtype)
-        + _field(2, 2, dims)
-        + _field(4, 0, offset)
-        + _field(5, 0, len(raw))
-        + _field(6, 5, _mask(crc32c(raw)))
-    )
-
-
-def _block(items, restart_interval=2):
-    """A table block with prefix-compressed keys and a restart point every 2 entries."""
-    out, restarts, previous = bytearray(), [], b""
-    for index, (key, value) in enumerate(items):
-        shared = 0
-        if index % restart_interval:
-            while shared < min(len(key), len(previous)) and key[shared] == previous[shared]:
-                shared += 1
-        else:
-            restarts.append(len(out))
-        out += _varint(shared) + _varint(len(key) - shared) + _varint(len(value))
-        out += key[shared:] + value
-        previous = key
-    for restart in restarts:
-        out += struct.pack("<I", restart)
-    return bytes(out + struct.pack("<I", len(restarts)))
-
-
-def _write_table(path, items, compression=0):
-    data = _block(sorted(items))
-    table = bytearray()
-
-    def append_block(block):
-        offset = len(table)
-        trailer = bytes([compression])
-        table.extend(block + trailer + struct.pack("<I", _mask(crc32c(block + trailer))))
-        return _varint(offset) + _varint(len(block))
-
-    data_handle = append_block(data)
-    metaindex_handle = append_block(_block([]))
-    index_handle = append_block(_block([(sorted(items)[-1][0], data_handle)]))
-    footer = (metaindex_handle + index_handle).ljust(40, b"\0") + struct.pack("<Q", TABLE_MAGIC)
-    path.write_bytes(bytes(table + footer))
-
-
-def _write_bundle(prefix, tensors, compression=0):
-    """Write ``{name: float32 array}`` as a checkpoint (+ an object graph string)."""
-    shard, items = bytearray(), []
-    for name, array in tensors.items():
-        raw = np.ascontiguousarray(array, dtype="<f4").tobytes()
-        items.append(((name + VARIABLE).encode(), _entry(1, array.shape, len(shard), raw)))
-        shard += raw
-    graph = b"\x0a\x00"
-    items.append((OBJECT_GRAPH_KEY.encode(), _entry(7, (), len(shard), graph)))
-    shard += graph
-    items.append((b"", _field(1, 0, 1) + _field(3, 2, _field(1, 0, 1))))
-    _write_table(prefix.with_name(prefix.name + ".index"), items, compression)
-    prefix.with_name(prefix.name + ".data-00000-of-00001").write_bytes(bytes(shard))
+from ._files import VARIABLE, bundle_entry, write_bundle, write_table, write_table_of_block
 
 
 @pytest.fixture
@@ -119,7 +29,7 @@ def tensors():
 
 
 def test_round_trip_of_a_written_bundle(tmp_path, tensors):
-    _write_bundle(tmp_path / "weights", tensors)
+    write_bundle(tmp_path / "weights", tensors)
     read = read_tf_checkpoint(tmp_path / "weights")
     assert read.keys() == tensors.keys()
     for name, array in tensors.items():
@@ -128,13 +38,13 @@ def test_round_trip_of_a_written_bundle(tmp_path, tensors):
 
 
 def test_index_path_is_accepted_as_prefix(tmp_path, tensors):
-    _write_bundle(tmp_path / "weights", tensors)
+    write_bundle(tmp_path / "weights", tensors)
     read = read_tf_checkpoint(tmp_path / "weights.index")
     np.testing.assert_array_equal(read["scalar"], tensors["scalar"])
 
 
 def test_entries_keep_the_object_graph_accessible(tmp_path, tensors):
-    _write_bundle(tmp_path / "weights", tensors)
+    write_bundle(tmp_path / "weights", tensors)
     header, entries = read_bundle_entries(tmp_path / "weights")
     assert header["num_shards"] == 1
     assert entries[OBJECT_GRAPH_KEY].dtype == 7
@@ -142,19 +52,19 @@ def test_entries_keep_the_object_graph_accessible(tmp_path, tensors):
 
 
 def test_string_tensors_are_refused_when_selected(tmp_path, tensors):
-    _write_bundle(tmp_path / "weights", tensors)
+    write_bundle(tmp_path / "weights", tensors)
     with pytest.raises(ValueError, match=OBJECT_GRAPH_KEY):
         read_tf_checkpoint(tmp_path / "weights", include=lambda name: True)
 
 
 def test_snappy_compressed_block_is_a_clear_error(tmp_path, tensors):
-    _write_bundle(tmp_path / "weights", tensors, compression=1)
+    write_bundle(tmp_path / "weights", tensors, compression=1)
     with pytest.raises(ValueError, match="snappy"):
         read_tf_checkpoint(tmp_path / "weights")
 
 
 def test_corrupt_data_shard_fails_its_checksum(tmp_path, tensors):
-    _write_bundle(tmp_path / "weights", tensors)
+    write_bundle(tmp_path / "weights", tensors)
     shard = tmp_path / "weights.data-00000-of-00001"
     raw = bytearray(shard.read_bytes())
     raw[0] ^= 0xFF
@@ -164,7 +74,7 @@ def test_corrupt_data_shard_fails_its_checksum(tmp_path, tensors):
 
 
 def test_corrupt_index_is_detected(tmp_path, tensors):
-    _write_bundle(tmp_path / "weights", tensors)
+    write_bundle(tmp_path / "weights", tensors)
     index = tmp_path / "weights.index"
     raw = bytearray(index.read_bytes())
     raw[5] ^= 0xFF
@@ -178,6 +88,32 @@ def test_not_a_table(tmp_path):
     path.write_bytes(b"\0" * 64)
     with pytest.raises(ValueError, match="magic"):
         read_table(path)
+
+
+@pytest.mark.parametrize("block", [b"", b"\x01\x02", b"\x00\x05\x09abc" + b"\x00" * 4,
+                                   b"\x00\x01\x00k" + b"\xff\xff\xff\x7f"],
+                         ids=["empty", "too-short", "entry-past-end", "restarts-past-end"])
+def test_short_block_with_valid_checksums_names_the_file(tmp_path, block):
+    write_table_of_block(tmp_path / "weights.index", block)
+    with pytest.raises(ValueError, match=r"weights\.index"):
+        read_tf_checkpoint(tmp_path / "weights")
+
+
+@pytest.mark.parametrize("cut", [1, 2, 4])  # inside the last field, a fixed32
+def test_truncated_entry_with_valid_checksums_names_the_file(tmp_path, cut):
+    entry = bundle_entry(1, (2, 3), 0, bytes(24))
+    header = b"\x08\x01"  # num_shards = 1
+    write_table(tmp_path / "weights.index", [(b"", header), (b"w" + VARIABLE.encode(),
+                                                              entry[:-cut])])
+    with pytest.raises(ValueError, match=r"weights\.index.*[Tt]runcated"):
+        read_tf_checkpoint(tmp_path / "weights")
+
+
+def test_missing_data_shard_names_it(tmp_path, tensors):
+    write_bundle(tmp_path / "weights", tensors)
+    (tmp_path / "weights.data-00000-of-00001").unlink()
+    with pytest.raises(ValueError, match=r"weights\.data-00000-of-00001, which is missing"):
+        read_tf_checkpoint(tmp_path / "weights")
 
 
 def test_missing_checkpoint_names_the_file(tmp_path):

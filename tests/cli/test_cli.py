@@ -9,20 +9,13 @@ import pytest
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer.__main__ import main
 from sklearn_astromer.cli._inputs import LightCurveCollection
+from tests.cli.conftest import long_table
 
 pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 
 TINY = ["--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--d-ff", "16",
         "--max-obs", "32", "--batch-size", "32", "--random-state", "0", "-q"]
-
-
-def _long_table(light_curves, prefix="star"):
-    ids = [f"{prefix}{index:02d}" for index in range(len(light_curves))]
-    return pd.DataFrame(
-        [(object_id, *row) for object_id, curve in zip(ids, light_curves) for row in curve],
-        columns=["object_id", "time", "mag", "err"],
-    ), ids
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +28,7 @@ def files(tmp_path_factory):
         curves.append(np.column_stack([times, 15 + np.sin(times) + 0.05 * rng.normal(size=n_obs),
                                        np.full(n_obs, 0.05)]))
     root = tmp_path_factory.mktemp("cli")
-    table, ids = _long_table(curves)
+    table, ids = long_table(curves)
     table.sample(frac=1.0, random_state=0).to_csv(root / "table.csv", index=False)
     table.to_parquet(root / "table.parquet", row_group_size=50)
     (root / "curves").mkdir()
@@ -101,7 +94,7 @@ def test_parquet_stream_and_collection_reads_agree(files):
 
 
 def test_streamed_object_coming_back_later_is_an_error(files, tmp_path):
-    table, _ = _long_table(files["curves"][:3])
+    table, _ = long_table(files["curves"][:3])
     first = table[table.object_id == "star00"]
     pd.concat([first.iloc[:5], table[table.object_id != "star00"], first.iloc[5:]]).to_parquet(
         tmp_path / "split.parquet")
@@ -185,7 +178,7 @@ def test_interrupted_pretraining_resumes_without_losing_epochs(files, tmp_path, 
 
     def interrupt_after_epoch_2(self, net, **kwargs):
         save_epoch(self, net, **kwargs)
-        if len(net.history) == 2:
+        if self.f_history and len(net.history) == 2:
             raise KeyboardInterrupt  # as Ctrl-C would, once epoch 2 is checkpointed
 
     out = tmp_path / "run"
@@ -218,7 +211,14 @@ def test_info_prints_format_architecture_and_parameter_count(model_dir, capsys):
     module = AstromerEmbedder.from_pretrained(model_dir).net_.module_
     n_parameters = sum(parameter.numel() for parameter in module.parameters())
     assert "config.json + model.safetensors" in out
-    assert f"parameters: {n_parameters:,}" in out and "d_model     16" in out
+    assert f"parameters: {n_parameters:,}" in out and "d_model             16" in out
+
+
+def test_info_of_a_shipped_model(capsys):
+    assert main(["info", "macho"]) == 0
+    out = capsys.readouterr().out
+    assert "shipped copy of the published macho.zip" in out and "parameters: 661,505" in out
+    assert "variant             paper" in out
 
 
 def test_info_of_published_weights(shared_data, capsys, tmp_path, monkeypatch):
@@ -231,7 +231,7 @@ def test_info_of_published_weights(shared_data, capsys, tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_demo_saves_figures(tmp_path, capsys):
     pytest.importorskip("matplotlib")
-    assert main(["demo", "--epochs", "1", "--pretrain-per-class", "2",
+    assert main(["demo", "--epochs", "1", "--fine-tune-epochs", "1", "--pretrain-per-class", "2",
                  "--labelled-per-class", "4", "--figures", str(tmp_path)]) == 0
     names = {path.name for path in tmp_path.glob("*.png")}
     assert names == {"training_history.png", "reconstruction.png", "attention.png",

@@ -1,0 +1,116 @@
+"""Supervised fine-tuning: the encoder and a layer-weighted classification head on labels."""
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from sklearn.utils.class_weight import compute_class_weight
+
+from ..nn import AstromerClassifierModel, LayerWeightedClassifier
+from ._finite import FiniteTrainingMixin
+from ._inference import pool_layers, windows_to_tensors
+from ._net import AutocastMixin
+
+#: The classification head: ASTROMER 2 uses an MLP of 1024-512-256 units on
+#: 500 labels per class and more; one hidden layer of 256 overfits less when
+#: labels are few.
+HEAD_HIDDEN = (256,)
+HEAD_DROPOUT = 0.2
+CLASS_WEIGHTS = ("balanced", None)
+
+
+class LabelledWindowCollate:
+    """Collate light-curve indices into (unmasked) windows and their class labels.
+
+    The targets are a dict: ``"labels"`` (class index of each window) and
+    ``"sample_index"`` (its light curve, for error messages).
+
+    Parameters
+    ----------
+    sampler : WindowSampler
+    labels : int ndarray of shape (n_samples,)
+        Class index of every light curve.
+    seed : int
+    fixed : bool, default=False
+        Same windows for the same batch every epoch (validation).
+    """
+
+    def __init__(self, sampler, labels, seed, fixed=False):
+        self.sampler = sampler
+        self.labels = labels
+        self.seed = seed
+        self.fixed = fixed
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self, indices):
+        indices = np.asarray(indices, dtype=np.int64)
+        rng = np.random.default_rng([self.seed, *indices]) if self.fixed else self._rng
+        windows = self.sampler.sample(indices, rng)
+        labels = self.labels[windows.sample_index]
+        return windows_to_tensors(windows, "cpu"), {
+            "labels": torch.from_numpy(labels),
+            "sample_index": torch.from_numpy(windows.sample_index),
+        }
+
+
+def class_weights(labels, n_classes, mode):
+    """Cross-entropy weights: ``"balanced"`` (inverse class frequency) or None (equal)."""
+    if mode is None:
+        return None
+    weights = compute_class_weight("balanced", classes=np.arange(n_classes), y=labels)
+    return torch.as_tensor(weights, dtype=torch.float32)
+
+
+def make_classifier_model(encoder, n_classes):
+    """An :class:`~sklearn_astromer.nn.AstromerClassifierModel` sharing ``encoder``."""
+    head = LayerWeightedClassifier(len(encoder.blocks) + 1,
+                                   encoder.input_projection.out_features, n_classes,
+                                   hidden=HEAD_HIDDEN, dropout=HEAD_DROPOUT)
+    return AstromerClassifierModel(encoder, head).to(encoder.input_projection.weight.device)
+
+
+class AstromerClassifierNet(FiniteTrainingMixin, AutocastMixin, NeuralNet):
+    """A :class:`skorch.NeuralNet` on :class:`LabelledWindowCollate` batches.
+
+    The criterion sees the labels and float32 logits (also when the forward
+    pass is autocast); a non-finite loss or gradient stops training with a
+    ValueError naming the light curves.
+
+    Parameters
+    ----------
+    module, *args, **kwargs
+        As for :class:`skorch.NeuralNet`.
+    autocast_dtype : torch.dtype or None, default=None
+        Mixed-precision training (see :class:`~sklearn_astromer.astromer._net.AutocastMixin`).
+    """
+
+    def __init__(self, module, *args, autocast_dtype=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.autocast_dtype = autocast_dtype
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion on the window labels, in float32."""
+        return super().get_loss(y_pred.float(), y_true["labels"], X=X, training=training)
+
+
+def make_classifier_net(model, *, weights, **params):
+    """A skorch net training ``model`` with (weighted) cross-entropy.
+
+    Parameters
+    ----------
+    model : AstromerClassifierModel
+    weights : Tensor or None
+        Class weights of the cross-entropy.
+    **params
+        Further :class:`AstromerClassifierNet` parameters (loaders, epochs, ...).
+    """
+    net = AstromerClassifierNet(model, criterion=torch.nn.CrossEntropyLoss,
+                                criterion__weight=weights, optimizer=torch.optim.Adam,
+                                optimizer__betas=(0.9, 0.98), optimizer__eps=1e-9,
+                                iterator_train__shuffle=True, **params)
+    return net.initialize()
+
+
+def predict_logits(model, light_curves, *, device, **window_args):
+    """Class logits ``(n_samples, n_classes)`` of whole light curves (all their windows pooled)."""
+    pooled = pool_layers(model.encoder, light_curves, device=device, **window_args)
+    return model.classifier(pooled.float().to(device)).float().cpu()

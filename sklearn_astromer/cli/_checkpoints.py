@@ -1,0 +1,198 @@
+"""skorch callbacks of ``pretrain``: checkpoints that an interruption cannot spoil.
+
+* :class:`FiniteTraining` stops a run whose loss or weights stop being
+  finite, before anything of that epoch is checkpointed or saved.
+* Two :class:`~skorch.callbacks.Checkpoint` s: every finished epoch (weights,
+  optimizer, history), and the weights of the best validation epoch, as
+  early stopping judges it.
+* :class:`StoppingEpochHistory` records the epoch at which early stopping
+  ends a run, which early stopping may end before the checkpoints see it.
+* :class:`ResumeBestTracking` continues the best-epoch tracking of a resumed
+  run. skorch's ``LoadInitState`` puts back the weights, the optimizer and
+  the history, but ``PassthroughScoring`` (``valid_loss_best``) and
+  ``EarlyStopping`` start from scratch in every ``fit``: after a resume the
+  first epoch would count as best however bad it is, and early stopping
+  could restore worse weights than those of the best epoch before the
+  interruption.
+"""
+
+import copy
+
+import numpy as np
+import torch
+from skorch.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    LoadInitState,
+    PassthroughScoring,
+)
+
+HISTORY_FILE = "history.json"
+LAST_PARAMS = "params.pt"
+BEST_PARAMS = "best_params.pt"
+OPTIMIZER = "optimizer.pt"
+
+
+class FiniteTraining(Callback):
+    """Raise a ``ValueError`` at the end of an epoch whose loss or weights are not finite.
+
+    Put it before the checkpoints, so that such an epoch is never saved.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        """Check the epoch's losses and the module's weights."""
+        row = net.history[-1]
+        problems = [f"{key} {row[key]}" for key in ("train_loss", "valid_loss")
+                    if key in row and not np.isfinite(row[key])]
+        if not all(torch.isfinite(value).all() for value in net.module_.state_dict().values()):
+            problems.append("non-finite weights")
+        if problems:
+            raise ValueError(
+                f"training diverged in epoch {row['epoch']} ({', '.join(problems)}), e.g. from "
+                "extreme times or magnitudes or a too large --lr; that epoch was not saved.")
+
+
+def early_stopping_of(net):
+    """The net's :class:`~skorch.callbacks.EarlyStopping` (whatever its name), or None."""
+    return next((callback for _, callback in net.callbacks_
+                 if isinstance(callback, EarlyStopping)), None)
+
+
+def improves_on_best(net):
+    """``Checkpoint`` monitor: is this epoch early stopping's new best?
+
+    Replays the history on a copy of the net's early stopping, so the answer
+    is the same whether early stopping has seen this epoch yet or not;
+    without validation there is no best.
+    """
+    early_stopping = early_stopping_of(net)
+    if early_stopping is None or early_stopping.monitor not in net.history[-1]:
+        return False
+    replayed = replay_early_stopping(copy.copy(early_stopping), net.history)
+    return replayed.best_epoch_ == net.history[-1, "epoch"]
+
+
+def replay_early_stopping(early_stopping, rows):
+    """Set ``early_stopping``'s best score, best epoch and misses from history ``rows``.
+
+    The same updates as :meth:`skorch.callbacks.EarlyStopping.on_epoch_end`,
+    without stopping.
+
+    Returns
+    -------
+    EarlyStopping
+        ``early_stopping``, updated.
+    """
+    early_stopping.dynamic_threshold_ = np.inf if early_stopping.lower_is_better else -np.inf
+    early_stopping.misses_, early_stopping.best_epoch_ = 0, 0
+    for row in rows:
+        if early_stopping.monitor not in row:
+            continue
+        if early_stopping._is_score_improved(row[early_stopping.monitor]):
+            early_stopping.misses_ = 0
+            early_stopping.dynamic_threshold_ = early_stopping._calc_new_threshold(
+                row[early_stopping.monitor])
+            early_stopping.best_epoch_ = row["epoch"]
+        else:
+            early_stopping.misses_ += 1
+    return early_stopping
+
+
+class StoppingEpochHistory(Callback):
+    """Checkpoint the history when early stopping ended the run.
+
+    Early stopping stops by raising in its ``on_epoch_end``; callbacks after
+    it (the checkpoints, when the estimator lists its early stopping first)
+    never see that epoch. Its history row is complete all the same, and a
+    resumed run must know that the run was over.
+
+    Parameters
+    ----------
+    checkpoint : Checkpoint
+        The checkpoint whose history file is written.
+    """
+
+    def __init__(self, checkpoint):
+        self.checkpoint = checkpoint
+
+    def on_train_end(self, net, **kwargs):
+        """Save the history if early stopping stopped the run."""
+        early_stopping = early_stopping_of(net)
+        if early_stopping is not None and early_stopping.misses_ >= early_stopping.patience:
+            net.save_params(f_history=self.checkpoint.f_history_)
+
+
+class ResumeBestTracking(Callback):
+    """Continue the best-score tracking of a resumed run from its checkpointed history.
+
+    Parameters
+    ----------
+    best_params : path-like
+        Weights of the best epoch so far (:data:`BEST_PARAMS`).
+    """
+
+    def __init__(self, best_params):
+        self.best_params = best_params
+
+    def on_train_begin(self, net, **kwargs):
+        """Ask for the restoration at the first epoch (after every ``on_train_begin``)."""
+        self.pending_ = True
+
+    def on_epoch_begin(self, net, **kwargs):
+        """Restore the scorings' best scores and early stopping's state, once."""
+        if not getattr(self, "pending_", False):
+            return
+        self.pending_ = False
+        rows = list(net.history)[:-1]  # the last row is the epoch now beginning
+        for _, callback in net.callbacks_:
+            if isinstance(callback, PassthroughScoring) and callback.lower_is_better is not None:
+                best = [row[callback.name] for row in rows if row.get(f"{callback.name}_best")]
+                if best:
+                    callback.best_score_ = best[-1]
+        early_stopping = early_stopping_of(net)
+        if early_stopping is None:
+            return
+        replay_early_stopping(early_stopping, rows)
+        if early_stopping.load_best and early_stopping.best_epoch_:
+            early_stopping.best_model_weights_ = torch.load(
+                self.best_params, map_location=net.device, weights_only=True)
+
+
+def pretrain_callbacks(dirname, resume):
+    """The callbacks of a ``pretrain`` run checkpointed in ``dirname``.
+
+    Parameters
+    ----------
+    dirname : Path
+    resume : bool
+        Load the last checkpoint and continue its best-epoch tracking.
+
+    Returns
+    -------
+    callbacks : list of (str, Callback)
+    last : Checkpoint
+        The checkpoint of the last finished epoch.
+    """
+    last = Checkpoint(monitor=None, dirname=str(dirname), f_params=LAST_PARAMS,
+                      f_optimizer=OPTIMIZER, f_criterion=None, f_history=HISTORY_FILE,
+                      f_pickle=None, sink=_report_failed_save)
+    best = Checkpoint(monitor=improves_on_best, dirname=str(dirname), f_params=BEST_PARAMS,
+                      f_optimizer=None, f_criterion=None, f_history=None, f_pickle=None,
+                      event_name=None, sink=_report_failed_save)
+    # The best weights are saved before the history that records their epoch: an
+    # interruption between the two saves then leaves no history pointing at older weights.
+    callbacks = [("finite", FiniteTraining()), ("best_checkpoint", best), ("checkpoint", last),
+                 ("stopping_epoch", StoppingEpochHistory(last))]
+    if resume:
+        callbacks += [("resume", LoadInitState(last)),
+                      ("resume_best", ResumeBestTracking(dirname / BEST_PARAMS))]
+    return callbacks, last
+
+
+def _report_failed_save(message):
+    # skorch's Checkpoint catches a failed save (a full disk) and only tells its sink.
+    if message.startswith("Unable to save"):
+        import warnings
+
+        warnings.warn(f"checkpoint: {message}", RuntimeWarning)

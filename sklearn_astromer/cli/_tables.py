@@ -1,0 +1,89 @@
+"""Columns of a long table (one row per observation) and checks of their values."""
+
+from dataclasses import dataclass
+
+from ._common import excerpt
+
+DEFAULT_ERR_COLUMN = "err"
+
+
+@dataclass
+class TableColumns:
+    """Column names of a long table; ``err=None`` reads no error column."""
+
+    object_id: str = "object_id"
+    time: str = "time"
+    mag: str = "mag"
+    err: str = None
+    err_required: bool = False
+
+    def io_columns(self, available, source):
+        """Keyword arguments of the :mod:`sklearn_astromer.io` readers for a table.
+
+        Parameters
+        ----------
+        available : iterable of str
+            The table's columns.
+        source : path-like
+            Named in the message when a needed column is missing.
+
+        Returns
+        -------
+        dict
+            ``id_col``, ``time_col``, ``mag_col`` and ``err_col`` (None when
+            the optional error column is absent).
+        """
+        available = list(available)
+        needed = [self.object_id, self.time, self.mag]
+        if self.err_required:
+            needed.append(self.err)
+        missing = [name for name in needed if name not in available]
+        if missing:
+            raise ValueError(
+                f"{source}: no column {', '.join(map(repr, missing))} (columns: {available}); "
+                "name the columns with --id-column/--time-column/--mag-column/--err-column.")
+        err = self.err if self.err in available else None
+        return dict(id_col=self.object_id, time_col=self.time, mag_col=self.mag, err_col=err)
+
+
+def check_table_values(frame, io_columns, locate):
+    """Check a block of a long table: ids present, values numeric; name the row at fault.
+
+    Missing values (NaN) are fine: the estimator drops those observations with
+    a :class:`~sklearn_astromer.LightCurveRepairWarning` and rejects objects
+    left empty.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    io_columns : dict
+        ``id_col``, ``time_col``, ``mag_col``, ``err_col`` (None: no error column).
+    locate : callable
+        ``locate(i)`` names row ``i`` of ``frame`` in messages, e.g.
+        ``"table.csv, line 12"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` with numeric (float64) value columns.
+    """
+    import pandas as pd
+
+    missing_id = frame[io_columns["id_col"]].isna().to_numpy()
+    if missing_id.any():
+        raise ValueError(f"{locate(missing_id.argmax())}: the object id "
+                         f"({io_columns['id_col']!r}) is missing.")
+    converted = {}
+    for key in ("time_col", "mag_col", "err_col"):
+        name = io_columns[key]
+        if name is None:
+            continue
+        raw = frame[name]
+        numbers = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = (numbers.isna() & raw.notna()).to_numpy()
+        if bad.any():
+            row = bad.argmax()
+            raise ValueError(f"{locate(row)}: column {name!r} holds "
+                             f"{excerpt(repr(raw.iloc[row]))}, not a number.")
+        converted[name] = numbers
+    return frame.assign(**converted)

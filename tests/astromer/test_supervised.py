@@ -1,0 +1,102 @@
+"""Supervised fine-tuning: fit(X, y) trains the encoder and a layer-weighted head."""
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from sklearn_astromer import AstromerEmbedder
+
+
+@pytest.fixture
+def supervised(sinusoids, tiny_params):
+    X, y = sinusoids
+    labels = np.where(y == 1, "short", "long")
+    embedder = AstromerEmbedder(**tiny_params, max_epochs=1, fine_tune="supervised",
+                                fine_tune_epochs=3, validation_fraction=0.25)
+    return embedder.fit(X, labels), X, labels
+
+
+def test_supervised_fit_needs_labels(sinusoids, tiny_params):
+    X, y = sinusoids
+    embedder = AstromerEmbedder(**tiny_params, fine_tune="supervised")
+    with pytest.raises(ValueError, match="needs the class labels"):
+        embedder.fit(X)
+    with pytest.raises(ValueError, match="3 labels for 40 light curves"):
+        embedder.fit(X, y[:3])
+    with pytest.raises(ValueError, match="two classes"):
+        embedder.fit(X, np.zeros(len(X)))
+
+
+def test_supervised_fit_trains_encoder_and_head(supervised, sinusoids, tiny_params):
+    embedder, X, labels = supervised
+    assert list(embedder.classes_) == ["long", "short"]
+    assert embedder.classifier_net_.module_.encoder is embedder.net_.module_.encoder
+    history = embedder.classifier_net_.history
+    assert len(history) >= 1 and "valid_loss" in history[-1]
+    proba = embedder.predict_proba(X)
+    assert proba.shape == (len(X), 2) and np.allclose(proba.sum(1), 1)
+    assert set(embedder.predict(X)) <= {"long", "short"}
+    self_supervised = AstromerEmbedder(**tiny_params, max_epochs=1).fit(X)
+    assert not np.allclose(embedder.transform(X), self_supervised.transform(X))
+    assert not hasattr(self_supervised, "predict")
+
+
+def test_weighted_layer_pooling_uses_the_learned_layer_weights(supervised):
+    embedder, X, _ = supervised
+    head = embedder.classifier_net_.module_.classifier
+    weights = np.exp(head.layer_logits.detach().numpy())
+    weights /= weights.sum()
+    layers = embedder.set_params(pooling="layers").transform(X).reshape(len(X), 2, -1)
+    weighted = embedder.set_params(pooling="weighted_layers").transform(X)
+    np.testing.assert_allclose(weighted, np.einsum("nld,l->nd", layers, weights), atol=1e-5)
+
+
+def test_supervised_model_saves_and_predicts_after_loading(supervised, tmp_path):
+    embedder, X, _ = supervised
+    embedder.save_pretrained(tmp_path / "model")
+    loaded = AstromerEmbedder.from_pretrained(tmp_path / "model")
+    np.testing.assert_allclose(loaded.predict_proba(X), embedder.predict_proba(X), atol=1e-5)
+    np.testing.assert_array_equal(loaded.classes_, embedder.classes_)
+
+
+def test_grid_search_fine_tunes_on_the_training_folds_only(sinusoids, tiny_params):
+    X, y = sinusoids
+    seen = []
+
+    class Recording(AstromerEmbedder):
+        def fit(self, X, y=None):
+            seen.append(len(y))
+            return super().fit(X, y)
+
+    pipe = Pipeline([("emb", Recording(**tiny_params, max_epochs=0, fine_tune="supervised",
+                                       fine_tune_epochs=1)),
+                     ("clf", RandomForestClassifier(n_estimators=10, random_state=0))])
+    search = GridSearchCV(pipe, {"emb__fine_tune_lr": [1e-3, 1e-4]}, cv=2).fit(X, y)
+    assert seen[:4] == [20, 20, 20, 20] and seen[-1] == 40
+    assert 0 <= search.best_score_ <= 1
+
+
+def test_class_weights_balance_rare_classes(sinusoids, tiny_params):
+    X, y = sinusoids
+    keep = np.flatnonzero((y == 0) | (np.arange(len(y)) < 12))
+    embedder = AstromerEmbedder(**tiny_params, max_epochs=0, fine_tune="supervised",
+                                fine_tune_epochs=1, validation_fraction=None)
+    embedder.fit([X[i] for i in keep], y[keep])
+    weights = embedder.classifier_net_.criterion_.weight.numpy()
+    counts = np.bincount(y[keep])
+    np.testing.assert_allclose(weights, len(keep) / (2 * counts), rtol=1e-6)
+    unweighted = embedder.set_params(class_weight=None).fit([X[i] for i in keep], y[keep])
+    assert unweighted.classifier_net_.criterion_.weight is None
+
+
+def test_too_few_labels_per_class_train_without_validation(sinusoids, tiny_params):
+    X, y = sinusoids
+    y = y.copy()
+    y[0] = 2  # a class with a single light curve: no stratified split
+    embedder = AstromerEmbedder(**tiny_params, max_epochs=0, fine_tune="supervised",
+                                fine_tune_epochs=1)
+    with pytest.warns(UserWarning, match="stratified"):
+        embedder.fit(X, y)
+    assert "valid_loss" not in embedder.classifier_net_.history[-1]
