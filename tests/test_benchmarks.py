@@ -22,6 +22,7 @@ NEEDS_SHARED_DATA = {"bench_fidelity.py"}
 EXPECTED_KEYS = {
     "bench_classification.py": ("params", "surveys"),
     "bench_fidelity.py": ("ours_pooled", "original_pooled"),
+    "bench_multimodal.py": ("summary", "retrieval", "targets", "runs"),
 }
 
 

@@ -16,18 +16,20 @@ from ._spectra import SPECTRUM_WAVELENGTHS, class_spectrum
 
 __all__ = ["make_multimodal", "METADATA_COLUMNS", "SPECTRUM_WAVELENGTHS"]
 
-#: Numeric metadata columns of :func:`make_multimodal` (Gaia, 2MASS, WISE-like).
+#: Numeric metadata columns of :func:`make_multimodal`: AstroM3's 34 Gaia, 2MASS
+#: and WISE columns, in its order (``mean_mag`` is its ``mean_vmag`` in the
+#: survey's band; ``<band>_error`` is its ``e_<band>``; like AstroM3's, W3 and
+#: W4 come without errors).
 METADATA_COLUMNS = (
     "mean_mag",
     "phot_g_mean_mag", "phot_g_mean_mag_error",
     "phot_bp_mean_mag", "phot_bp_mean_mag_error",
     "phot_rp_mean_mag", "phot_rp_mean_mag_error", "bp_rp",
     "parallax", "parallax_error", "parallax_over_error",
-    "pmra", "pmra_error", "pmdec", "pmdec_error", "pm", "ruwe",
+    "pmra", "pmra_error", "pmdec", "pmdec_error",
     "j_mag", "j_mag_error", "h_mag", "h_mag_error", "k_mag", "k_mag_error",
-    "w1_mag", "w1_mag_error", "w2_mag", "w2_mag_error",
-    "w3_mag", "w3_mag_error", "w4_mag", "w4_mag_error",
-    "j_k", "w1_w2", "w3_w4", "l", "b",
+    "w1_mag", "w1_mag_error", "w2_mag", "w2_mag_error", "w3_mag", "w4_mag",
+    "j_k", "w1_w2", "w3_w4", "pm", "ruwe", "l", "b",
 )
 
 # Intrinsic colours against effective temperature (dwarf sequence, after
@@ -323,10 +325,11 @@ def make_multimodal(n_per_class=100, classes=None, survey="asassn", missing_frac
         or None; then the numeric ``METADATA_COLUMNS``: ``mean_mag``
         (mean magnitude of the light curve, survey band), Gaia G/BP/RP
         magnitudes and errors (mag), ``bp_rp``, ``parallax`` and its error
-        (mas), ``parallax_over_error``, ``pmra``/``pmdec``/``pm`` and errors
-        (mas/yr), ``ruwe``, 2MASS J/H/Ks and WISE W1-W4 magnitudes and errors
-        (mag), ``j_k``, ``w1_w2``, ``w3_w4`` and Galactic ``l``, ``b``
-        (degrees).
+        (mas), ``parallax_over_error``, ``pmra``/``pmdec`` and errors
+        (mas/yr), 2MASS J/H/Ks and WISE W1-W4 magnitudes (mag) and errors
+        (not for W3, W4), ``j_k``, ``w1_w2``, ``w3_w4``, ``pm`` (mas/yr),
+        ``ruwe`` and Galactic ``l``, ``b`` (degrees): the 34 columns of
+        AstroM3, in its order.
     y : ndarray of shape (n_samples,)
         Class labels (str).
 
@@ -339,7 +342,7 @@ def make_multimodal(n_per_class=100, classes=None, survey="asassn", missing_frac
     >>> from sklearn_astromer.datasets import make_multimodal, SPECTRUM_WAVELENGTHS
     >>> frame, y = make_multimodal(n_per_class=3, random_state=0)
     >>> frame.shape, len(y)
-    ((30, 38), 30)
+    ((30, 36), 30)
     >>> frame["spectrum"].iloc[0].shape == SPECTRUM_WAVELENGTHS.shape
     True
     >>> frame, y = make_multimodal(5, classes=["RRab", "Mira"], missing_fraction=0.2,

@@ -23,39 +23,22 @@ import torch
 
 from .._validation import _format_indices, check_light_curves
 from ..preprocessing import gather_windows, random_windows
+from ._cells import column_cells, is_frame, is_missing
+from ._metadata import fit_standardiser, metadata_values, standardise
+from ._photometry_features import (
+    N_STANDARDISED,
+    AstroM3LightCurves,
+    astrom3_light_curves,
+    centre_starts,
+)
 
 PHOTOMETRY, SPECTRUM, METADATA = "photometry", "spectrum", "metadata"
 METADATA_MODALITY = "metadata"
 # AstroM3's grid: LAMOST spectra resampled onto 3850..9000 Angstrom in steps of 2.
 ASTROM3_WAVELENGTHS = np.arange(3850.0, 9000.0, 2.0)
 _PLACEHOLDER_CURVE = np.zeros((1, 3))
-
-
-def is_frame(X):
-    """True for a pandas DataFrame (duck-typed, so pandas stays optional)."""
-    return hasattr(X, "columns") and hasattr(X, "iloc")
-
-
-def is_missing(cell):
-    """True for a missing cell: None, NaN or pandas' NA (not for an array)."""
-    if cell is None or type(cell).__name__ in ("NAType", "NaTType"):
-        return True
-    if np.ndim(cell) != 0:
-        return False
-    try:
-        return bool(np.isnan(float(cell)))
-    except (TypeError, ValueError):
-        return False
-
-
-def column_cells(frame, column):
-    """The cells of ``frame[column]`` as a 1-D object array, or a ValueError naming it."""
-    if column not in frame.columns:
-        raise ValueError(
-            f"X has no column {column!r} (columns: {list(frame.columns)}); set the "
-            "column parameters to the columns you have, or to None / [] to disable a modality."
-        )
-    return frame[column].to_numpy(dtype=object)
+# Photometry towers: ASTROMER's encoder, or AstroM3's Informer and its inputs.
+PHOTOMETRY_ENCODERS = ("astromer", "astrom3")
 
 
 # ----------------------------------------------------------------- light curves
@@ -177,14 +160,32 @@ def _on_grid(array, grid, row, column):
     return flux, errors
 
 
+def normalise_spectrum(flux):
+    """AstroM3's normalisation of one spectrum: ``((flux - mean) / MAD, MAD)``.
+
+    The MAD (median absolute deviation, unscaled) is taken over the non-zero
+    flux values, as AstroM3 does (LAMOST marks bad pixels with 0), and is 1
+    for a flat spectrum. The spectrum is first divided by its largest
+    absolute value, so that any finite flux gives finite outputs; ``log10``
+    of the returned MAD is still that of the flux as given.
+    """
+    peak = np.max(np.abs(flux))
+    peak = peak if peak > 0 else 1.0
+    scaled = flux / peak
+    nonzero = scaled[scaled != 0]
+    mad = np.median(np.abs(nonzero - np.median(nonzero))) if len(nonzero) else 0.0
+    if not mad > 0:
+        return scaled - scaled.mean(), 1.0
+    return (scaled - scaled.mean()) / mad, mad * peak
+
+
 def resample_spectra(cells, grid, column):
     """Bring a spectrum column onto ``grid`` and normalise it (see :class:`Spectra`).
 
     1-D cells are flux already on the grid (non-finite values interpolated
     over); 2-D cells ``(n_points, 2|3)`` are linearly interpolated onto it
     (``np.interp``: the edge values continue beyond their range). Each
-    spectrum is normalised by its mean and its median absolute deviation
-    (MAD, taken as 1 for a flat spectrum).
+    spectrum is normalised by :func:`normalise_spectrum`.
     """
     n_samples = len(cells)
     present = np.fromiter((not is_missing(cell) for cell in cells), bool, n_samples)
@@ -194,65 +195,13 @@ def resample_spectra(cells, grid, column):
     for row in np.flatnonzero(present):
         values, row_errors = _on_grid(_spectrum_array(cells[row], row, column), grid, row,
                                       column)
-        median = np.median(values)
-        mad = np.median(np.abs(values - median))
-        mad = mad if np.isfinite(mad) and mad > 0 else 1.0
-        flux[row] = (values - values.mean()) / mad
+        flux[row], mad = normalise_spectrum(values)
         log_mad[row] = np.log10(mad)
         if row_errors is not None:
             if errors is None:
                 errors = np.zeros_like(flux)
             errors[row] = row_errors / mad
     return Spectra(flux, errors, log_mad, present)
-
-
-# --------------------------------------------------------------------- metadata
-def default_metadata_columns(frame, excluded):
-    """Every numeric column of ``frame`` except ``excluded`` (bool columns are not numeric)."""
-    numeric = frame.select_dtypes(include="number").columns
-    return [column for column in numeric if column not in set(excluded)]
-
-
-def metadata_values(frame, columns):
-    """``frame[columns]`` as float64 ``(n_samples, n_columns)``; NaN kept, inf refused."""
-    for column in columns:
-        if column not in frame.columns:
-            raise ValueError(f"X has no metadata column {column!r}.")
-    try:
-        values = frame[list(columns)].to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"Metadata columns {list(columns)} must be numeric: {error}.") from None
-    infinite = np.isinf(values)
-    if infinite.any():
-        rows, cols = np.nonzero(infinite)
-        raise ValueError(
-            f"Metadata column {columns[cols[0]]!r} holds an infinite value in row(s) "
-            f"{_format_indices(np.unique(rows))}; use NaN for a missing value."
-        )
-    return values
-
-
-def fit_standardiser(values, columns):
-    """Mean and standard deviation of each column over the finite training values."""
-    empty = np.flatnonzero(~np.isfinite(values).any(axis=0))
-    if len(empty):
-        raise ValueError(
-            f"Metadata column(s) {[columns[i] for i in empty]} have no finite training "
-            "value; drop them from metadata_columns."
-        )
-    mean = np.nanmean(values, axis=0)
-    scale = np.nanstd(values, axis=0)
-    return mean, np.where(scale > 0, scale, 1.0)
-
-
-def standardise(values, mean, scale):
-    """z-scores (float32) and ``present``: a row is absent when all its values are NaN.
-
-    NaN values of a present row become 0, the training mean.
-    """
-    present = np.isfinite(values).any(axis=1)
-    scores = np.nan_to_num((values - mean) / scale, nan=0.0).astype(np.float32)
-    return scores, present
 
 
 # ------------------------------------------------------------ prepared inputs
@@ -266,8 +215,10 @@ class MultimodalData:
         Modality names (the order of ``present``'s columns) and their kinds
         (``"photometry"``, ``"spectrum"``, ``"metadata"``).
     present : bool ndarray of shape (n_samples, n_modalities)
-    light_curves : dict of str to RaggedLightCurves
-        One per photometry modality, placeholders on absent rows.
+    light_curves : dict of str to RaggedLightCurves or AstroM3LightCurves
+        One per photometry modality, placeholders on absent rows: the
+        validated light curves (ASTROMER's tower) or AstroM3's inputs,
+        computed once here and reused by every epoch.
     spectra : Spectra or None
     metadata : float32 ndarray of shape (n_samples, n_columns) or None
     """
@@ -294,7 +245,10 @@ def prepare_inputs(X, layout):
     layout : dict
         ``modalities``, ``kinds``, ``columns`` (a column name per modality,
         the list of metadata columns for metadata), ``wavelengths``,
-        ``metadata_mean``, ``metadata_scale``.
+        ``metadata_transform``, ``metadata_mean``, ``metadata_scale``,
+        ``photometry_encoder`` and ``photometry_statistics`` (the z-scoring
+        of AstroM3's auxiliary values per photometry modality; raw values
+        where a modality has none yet, as while fitting them).
 
     Raises
     ------
@@ -325,9 +279,18 @@ def prepare_inputs(X, layout):
                                        np.asarray(layout["wavelengths"]), column)
             present[:, j] = spectra.present
         else:
-            values = metadata_values(X, column)
+            values = metadata_values(X, column, layout.get("metadata_transform"))
             metadata, present[:, j] = standardise(
-                values, np.asarray(layout["metadata_mean"]), np.asarray(layout["metadata_scale"]))
+                values, np.asarray(layout["metadata_mean"]), np.asarray(layout["metadata_scale"]),
+                column)
+    if layout.get("photometry_encoder") == "astrom3":
+        statistics = layout.get("photometry_statistics") or {}
+        for j, name in enumerate(modalities):
+            if name in light_curves:
+                features = astrom3_light_curves(light_curves[name], present[:, j])
+                if name in statistics:
+                    features = features.standardised(*map(np.asarray, statistics[name]))
+                light_curves[name] = features
     nothing = np.flatnonzero(~present.any(axis=1))
     if len(nothing):
         raise ValueError(
@@ -337,14 +300,43 @@ def prepare_inputs(X, layout):
     return MultimodalData(modalities, kinds, present, light_curves, spectra, metadata)
 
 
+def fit_photometry_statistics(data):
+    """Mean and scale of AstroM3's z-scored auxiliary values, per photometry modality.
+
+    Returns
+    -------
+    dict of str to [list, list]
+        Empty unless the light curves are :class:`AstroM3LightCurves`. Values
+        missing in every training curve (e.g. no period found) get mean 0
+        and scale 1.
+    """
+    statistics = {}
+    for j, (name, kind) in enumerate(zip(data.modalities, data.kinds)):
+        curves = data.light_curves.get(name)
+        if isinstance(curves, AstroM3LightCurves):
+            auxiliary = curves.auxiliary[data.present[:, j], :N_STANDARDISED]
+            mean, scale = fit_standardiser(auxiliary, None, allow_empty=True)
+            statistics[name] = [mean.tolist(), scale.tolist()]
+    return statistics
+
+
+def standardise_photometry(data, statistics):
+    """``data`` with its AstroM3 auxiliary values z-scored by ``statistics`` (in place)."""
+    for name, (mean, scale) in statistics.items():
+        data.light_curves[name] = data.light_curves[name].standardised(np.asarray(mean),
+                                                                       np.asarray(scale))
+    return data
+
+
 # -------------------------------------------------------------------- batching
 class MultimodalCollate:
     """Collate row indices into one training batch of every modality.
 
     Each light curve contributes one window of up to ``max_obs`` observations
-    at a random start (zero-meaned, as in ASTROMER); absent modalities get
-    zeros (and an all-True ``mask_in`` for light curves), flagged in
-    ``present``.
+    at a random start (zero-meaned, as in ASTROMER; for AstroM3's tower the
+    random crop in training and the centre crop when ``fixed``, as AstroM3
+    validates); absent modalities get zeros (and an all-True ``mask_in`` for
+    light curves), flagged in ``present``.
 
     Parameters
     ----------
@@ -376,6 +368,12 @@ class MultimodalCollate:
         self._rng = np.random.default_rng(seed)
 
     def _windows(self, light_curves, present, rows, rng):
+        if isinstance(light_curves, AstroM3LightCurves):
+            lengths = light_curves.lengths[rows]
+            starts = (centre_starts(lengths, self.max_obs) if self.fixed
+                      else random_windows(lengths, self.max_obs, rng)[0])
+            series, mask_in = light_curves.windows(rows, starts, self.max_obs, present)
+            return {"series": torch.tensor(series), "mask_in": torch.tensor(mask_in)}
         starts, lengths = random_windows(light_curves.lengths[rows], self.max_obs, rng)
         lengths = np.where(present, lengths, 0)
         width = self.max_obs if self.pad_to_max_obs else max(int(lengths.max()), 1)

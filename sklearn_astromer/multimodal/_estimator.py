@@ -11,11 +11,20 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.callbacks import GradientNormClipping
 from skorch.dataset import ValidSplit
 
 from ..astromer._estimator import AstromerEmbedder, _silent, resolve_device
-from ._data import METADATA, PHOTOMETRY, SPECTRUM, MultimodalCollate, prepare_inputs
+from ._data import (
+    METADATA,
+    PHOTOMETRY,
+    PHOTOMETRY_ENCODERS,
+    SPECTRUM,
+    MultimodalCollate,
+    fit_photometry_statistics,
+    prepare_inputs,
+    standardise_photometry,
+)
 from ._layout import (
     ESTIMATOR_NAME,
     PHOTOMETRY_KEYS,
@@ -27,6 +36,7 @@ from ._layout import (
     saved_requested,
 )
 from ._net import (
+    INFORMER_KEYS,
     ConfiguredClassifier,
     ConfiguredCLIPModel,
     MultimodalClassifierNet,
@@ -35,6 +45,8 @@ from ._net import (
     fuse,
     remap_logit_scales,
 )
+from ._metadata import METADATA_TRANSFORMS
+from ._schedule import EarlyStoppingAfterWarmup, WarmupThenPlateau
 from ..astromer._net import LightCurveIndexDataset
 from ..nn import ContrastiveLoss
 from ..pretrained import model_files, save_model
@@ -42,6 +54,13 @@ from ..pretrained import model_files, save_model
 # Settings saved beside the weights so that from_pretrained restores them.
 SAVED_PARAMS = ("dropout", "batch_size", "output")
 GRADIENT_CLIP = 45.0  # AstroM3's gradient-norm clip
+LR_FACTOR = 0.5  # learning rate multiplier on a plateau
+# Photometry encoder sizes (d_model, n_layers, n_heads, d_ff) where left to None:
+# ASTROMER's published model, and AstroM3's Informer.
+PUBLISHED_SIZES = {
+    "astromer": dict(d_model=256, n_layers=2, n_heads=4, d_ff=128),
+    "astrom3": dict(d_model=128, n_layers=8, n_heads=4, d_ff=512),
+}
 # CLIP's initial temperature 1/0.07. AstroM3 starts at the clamp (100), where the
 # scales get no gradient until weight decay pulls them below it.
 INIT_SCALE = 1 / 0.07
@@ -63,9 +82,10 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     """Embed objects seen in several modalities into one space, trained with CLIP (AstroM3).
 
     Each modality has its own encoder ("tower") and a linear projection to a
-    shared ``embed_dim`` space, L2-normalised: an ASTROMER encoder per
-    light-curve column (mean over observations), a 1-D CNN for spectra and
-    an MLP for metadata. ``fit`` trains them self-supervised with the
+    shared ``embed_dim`` space, L2-normalised: per light-curve column
+    AstroM3's Informer on normalised flux with six auxiliary values (or an
+    ASTROMER encoder, mean over observations), a 1-D CNN for spectra and an
+    MLP for metadata. ``fit`` trains them self-supervised with the
     symmetric CLIP loss summed over every pair of modalities, so that the
     embeddings of one object agree across modalities; an object lacking a
     modality is left out of that modality's pairs. ``transform`` averages
@@ -87,13 +107,35 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         not a light-curve or spectrum column, ``[]`` disables metadata. A
         row whose metadata are all NaN lacks the modality; single NaN values
         are replaced by the training mean.
+    photometry_encoder : {"astrom3", "astromer"}, default="astrom3"
+        The light-curve tower. ``"astrom3"``: AstroM3's, as its code computes
+        it: nine channels per observation (time scaled to [0, 1], relative
+        flux ``(flux - mean) / MAD`` and its error ``/ MAD``, then amplitude,
+        log10 Lomb-Scargle period, Lafler-Kinman statistic, periodogram
+        power, ``log10(MAD)`` and time span in years, tiled along time; the
+        first four z-scored with the training set), a Conv1d token
+        embedding, an index encoding and an Informer encoder with
+        ProbSparse attention, flattened over the ``max_obs`` steps (a random
+        crop in training, the centre crop at inference). ``"astromer"``:
+        ASTROMER's encoder on zero-mean times (days) and magnitudes,
+        averaged over consecutive windows covering every observation; the
+        one ``photometry_init`` can start.
+    metadata_transform : {"astrom3"} or None, default="astrom3"
+        ``"astrom3"``: before z-scoring, as AstroM3, the apparent magnitudes
+        among the metadata columns (``make_multimodal``'s names: ``mean_mag``,
+        ``phot_g_mean_mag``, ``phot_bp_mean_mag``, ``phot_rp_mean_mag``,
+        ``j_mag``, ``h_mag``, ``k_mag``, ``w1_mag`` ... ``w4_mag``) become
+        absolute magnitudes with the ``parallax`` column (mas; 1 mas where
+        not positive), ``l`` becomes ``cos(l)`` and ``b`` becomes ``sin(b)``
+        (degrees). Columns of other names are only z-scored. None: z-scores
+        only.
     embed_dim : int, default=512
         Size of the shared embedding space (AstroM3: 512).
-    d_model, n_layers, n_heads, d_ff : int, default=256, 2, 4, 128
-        Photometry encoder (ASTROMER's sizes, so its published weights fit).
+    d_model, n_layers, n_heads, d_ff : int or None, default=None
+        Photometry encoder sizes; None takes the published ones: AstroM3's
+        Informer 128, 8, 4, 512, or ASTROMER's 256, 2, 4, 128.
     max_obs : int, default=200
-        Observations per light-curve window: a random crop in training,
-        consecutive windows at inference, pooled over all observations.
+        Observations per light-curve window (AstroM3 and ASTROMER: 200).
     spectrum_channels : tuple of int, default=(64, 64, 32, 32)
         Channels of the spectrum CNN's convolutions (AstroM3's); the last
         feature maps are flattened, so their size follows the grid.
@@ -132,21 +174,23 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         :meth:`predict` and :meth:`predict_proba` are available and
         ``transform`` gives the fine-tuned embeddings. With ``max_epochs=0``
         this trains from scratch (or from ``pretrained``).
-    fine_tune_epochs : int, default=20
-        Epochs of supervised fine-tuning.
+    fine_tune_epochs : int, default=50
+        Epochs of supervised fine-tuning (AstroM3: at most 50, early stopped).
     fine_tune_lr : float or None, default=None
         Learning rate of fine-tuning (None: ``lr``).
-    max_epochs : int, default=20
-        CLIP training epochs; 0 trains nothing (the towers keep their
-        initial, ``photometry_init`` or ``pretrained`` weights). CLIP needs
-        two modalities or more.
-    batch_size : int, default=256
+    max_epochs : int, default=100
+        CLIP training epochs (AstroM3: at most 100, early stopped); 0 trains
+        nothing (the towers keep their initial, ``photometry_init`` or
+        ``pretrained`` weights). CLIP needs two modalities or more.
+    batch_size : int, default=512
         Objects per batch; every batch is one CLIP problem, so larger
         batches give harder negatives (AstroM3: 512, last batch dropped).
-    lr : float, default=1e-3
-        Adam learning rate. AstroM3 uses 3.9e-3 with a 10-epoch warm-up and
-        batches of 512 on 17,000 objects; 1e-3 trains small catalogues
-        without warm-up.
+    lr : float, default=3.9e-3
+        Adam learning rate (AstroM3's).
+    warmup_epochs : int, default=10
+        Epochs of linear learning-rate warm-up from ``1e-5 * lr`` (AstroM3's),
+        for CLIP training and for fine-tuning; the reduce-on-plateau
+        schedule starts after them.
     weight_decay : float, default=4.7e-3
         Adam's L2 penalty (AstroM3's value).
     validation_fraction : float or None, default=0.2
@@ -154,8 +198,9 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         schedule (reduce on plateau); None or 0 trains on all.
     patience : int, default=6
         Epochs without improvement of the validation loss before stopping
-        (AstroM3's); the best weights are restored. The learning rate is
-        halved after ``max(1, patience // 2)`` such epochs.
+        (AstroM3's), counted after the warm-up; the best weights are
+        restored. After the warm-up, the learning rate is halved after
+        ``max(1, patience // 2)`` such epochs.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the CLIP net.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
@@ -177,7 +222,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         Grid the spectra are resampled onto (Angstrom).
     metadata_columns_ : list of str
     metadata_mean_, metadata_scale_ : ndarray of shape (n_metadata,)
-        Standardisation learned from the training rows (NaN ignored).
+        Standardisation learned from the training rows, after
+        ``metadata_transform`` (NaN ignored); always finite.
     net_ : MultimodalCLIPNet
         ``net_.module_`` is the :class:`~sklearn_astromer.nn.MultimodalCLIPModel`,
         ``net_.criterion_`` the :class:`~sklearn_astromer.nn.ContrastiveLoss`.
@@ -204,9 +250,9 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     >>> from sklearn_astromer.datasets import make_multimodal
     >>> X, y = make_multimodal(n_per_class=4, random_state=0)
     >>> embedder = MultimodalCLIPEmbedder(
-    ...     embed_dim=8, d_model=8, n_layers=1, n_heads=2, d_ff=8,
+    ...     embed_dim=8, d_model=8, n_layers=1, n_heads=2, d_ff=8, max_obs=32,
     ...     spectrum_channels=(4, 4, 4, 4), metadata_hidden=8, max_epochs=1,
-    ...     random_state=0).fit(X)
+    ...     batch_size=16, random_state=0).fit(X)
     >>> embedder.modalities_
     ('light_curve', 'spectrum', 'metadata')
     >>> embedder.transform(X).shape
@@ -217,11 +263,13 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "light_curve_column": [str, list, tuple, None],
         "spectrum_column": [str, None],
         "metadata_columns": [list, tuple, None],
+        "photometry_encoder": [StrOptions(set(PHOTOMETRY_ENCODERS))],
+        "metadata_transform": [StrOptions(set(METADATA_TRANSFORMS)), None],
         "embed_dim": [Interval(Integral, 1, None, closed="left")],
-        "d_model": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
-        "n_heads": [Interval(Integral, 1, None, closed="left")],
-        "d_ff": [Interval(Integral, 1, None, closed="left")],
+        "d_model": [Interval(Integral, 1, None, closed="left"), None],
+        "n_layers": [Interval(Integral, 1, None, closed="left"), None],
+        "n_heads": [Interval(Integral, 1, None, closed="left"), None],
+        "d_ff": [Interval(Integral, 1, None, closed="left"), None],
         "max_obs": [Interval(Integral, 1, None, closed="left")],
         "spectrum_channels": [list, tuple],
         "metadata_hidden": [Interval(Integral, 1, None, closed="left")],
@@ -236,6 +284,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
@@ -251,11 +300,13 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         spectrum_column="spectrum",
         metadata_columns=None,
         *,
+        photometry_encoder="astrom3",
+        metadata_transform="astrom3",
         embed_dim=512,
-        d_model=256,
-        n_layers=2,
-        n_heads=4,
-        d_ff=128,
+        d_model=None,
+        n_layers=None,
+        n_heads=None,
+        d_ff=None,
         max_obs=200,
         spectrum_channels=(64, 64, 32, 32),
         metadata_hidden=512,
@@ -265,11 +316,12 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         photometry_init=None,
         pretrained=None,
         fine_tune="none",
-        fine_tune_epochs=20,
+        fine_tune_epochs=50,
         fine_tune_lr=None,
-        max_epochs=20,
-        batch_size=256,
-        lr=1e-3,
+        max_epochs=100,
+        batch_size=512,
+        lr=3.9e-3,
+        warmup_epochs=10,
         weight_decay=4.7e-3,
         validation_fraction=0.2,
         patience=6,
@@ -281,6 +333,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.light_curve_column = light_curve_column
         self.spectrum_column = spectrum_column
         self.metadata_columns = metadata_columns
+        self.photometry_encoder = photometry_encoder
+        self.metadata_transform = metadata_transform
         self.embed_dim = embed_dim
         self.d_model = d_model
         self.n_layers = n_layers
@@ -300,6 +354,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.warmup_epochs = warmup_epochs
         self.weight_decay = weight_decay
         self.validation_fraction = validation_fraction
         self.patience = patience
@@ -330,12 +385,22 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             raise ValueError('fine_tune="supervised" needs the labels y in fit.')
         if self.pretrained is not None and self.photometry_init is not None:
             raise ValueError("Give pretrained or photometry_init, not both.")
+        if self.photometry_init is not None and self.photometry_encoder != "astromer":
+            raise ValueError('photometry_init holds ASTROMER weights: it needs '
+                             'photometry_encoder="astromer".')
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         saved = None if self.pretrained is None else load_saved(self.pretrained)
         requested = requested_modalities(X, self.light_curve_column, self.spectrum_column,
                                          self.metadata_columns, saved and saved[0])
-        self._set_layout(fit_layout(X, requested, saved and saved[0], self.wavelengths))
+        self._set_layout(fit_layout(X, requested, saved and saved[0], self.wavelengths,
+                                    metadata_transform=self.metadata_transform,
+                                    photometry_encoder=self.photometry_encoder))
+        # AstroM3's photometry inputs are computed here, once per light curve,
+        # and serve every epoch of CLIP training and fine-tuning.
         data = prepare_inputs(X, self.layout_)
+        if saved is None:
+            self.layout_["photometry_statistics"] = fit_photometry_statistics(data)
+            standardise_photometry(data, self.layout_["photometry_statistics"])
         empty = [name for name, has in zip(self.modalities_, data.present.any(axis=0)) if not has]
         if empty:
             raise ValueError(f"Modalities {empty} are missing in every training row; disable "
@@ -368,12 +433,20 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     def _architecture(self, saved):
         if saved is not None:
-            keys = (*PHOTOMETRY_KEYS, "embed_dim", "spectrum_channels", "metadata_hidden")
+            encoder = saved[0].get("photometry_encoder", "astromer")
+            keys = (*(PHOTOMETRY_KEYS if encoder == "astromer" else INFORMER_KEYS),
+                    "embed_dim", "spectrum_channels", "metadata_hidden")
             architecture = {key: saved[0][key] for key in keys}
+            architecture["photometry_encoder"] = encoder
         else:
+            published = PUBLISHED_SIZES[self.photometry_encoder]
+            # ASTROMER's encoder variant and time-encoding base; AstroM3's tower has neither.
+            astromer = ({"variant": "corrected", "pe_base": 10000.0}
+                        if self.photometry_encoder == "astromer" else {})
             architecture = {
-                "d_model": self.d_model, "n_layers": self.n_layers, "n_heads": self.n_heads,
-                "d_ff": self.d_ff, "variant": "corrected", "pe_base": 10000.0,
+                **{key: published[key] if getattr(self, key) is None else getattr(self, key)
+                   for key in published},
+                "photometry_encoder": self.photometry_encoder, **astromer,
                 "max_obs": self.max_obs, "embed_dim": self.embed_dim,
                 "spectrum_channels": [int(c) for c in self.spectrum_channels],
                 "metadata_hidden": self.metadata_hidden,
@@ -436,7 +509,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         n_samples = len(data)
         n_valid = int(n_samples * (self.validation_fraction or 0))
         collate = dict(data=data, max_obs=self.config_["max_obs"], labels=labels,
-                       pad_to_max_obs=self.config_["variant"] == "paper")
+                       pad_to_max_obs=self.config_.get("variant") == "paper")
         n_train = n_samples - n_valid if n_valid >= 2 else n_samples
         params = {
             "iterator_train__collate_fn": MultimodalCollate(**collate, seed=seed),
@@ -450,14 +523,15 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             params["iterator_valid__collate_fn"] = MultimodalCollate(**collate, seed=seed + 1,
                                                                      fixed=True)
             monitor = "valid_loss"
-            callbacks.append((f"{stage}_early_stopping", EarlyStopping(
-                patience=self.patience, load_best=True, sink=print if self.verbose else _silent)))
+            callbacks.append((f"{stage}_early_stopping", EarlyStoppingAfterWarmup(
+                self.warmup_epochs, patience=self.patience, load_best=True,
+                sink=print if self.verbose else _silent)))
         elif self.validation_fraction:
             warnings.warn(f"{n_samples} objects are too few for validation_fraction="
                           f"{self.validation_fraction}; training on all without early stopping.",
                           UserWarning)
-        callbacks.append((f"{stage}_lr", LRScheduler(
-            torch.optim.lr_scheduler.ReduceLROnPlateau, monitor=monitor, factor=0.5,
+        callbacks.append((f"{stage}_lr", WarmupThenPlateau(
+            self.warmup_epochs, monitor=monitor, factor=LR_FACTOR,
             patience=max(1, self.patience // 2))))
         params["callbacks"] = callbacks + list(extra_callbacks or [])
         return params
@@ -515,7 +589,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         with torch.inference_mode():
             return embed_modalities(
                 self.net_.module_.eval(), data, max_obs=self.config_["max_obs"],
-                batch_size=self.batch_size, pad_to_max_obs=self.config_["variant"] == "paper",
+                batch_size=self.batch_size, pad_to_max_obs=self.config_.get("variant") == "paper",
                 device=self.net_.device,
             )
 
@@ -604,6 +678,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             "spectrum_column": columns.get(SPECTRUM),
             "metadata_columns": columns.get(METADATA, []),
             **{key: config[key] for key in SAVED_PARAMS},
+            "photometry_encoder": config.get("photometry_encoder", "astromer"),
+            "metadata_transform": config.get("metadata_transform"),
         }
         if config.get("classes") is not None:
             restored.update(fine_tune="supervised", fine_tune_epochs=0)

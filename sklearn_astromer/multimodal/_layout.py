@@ -2,25 +2,18 @@
 
 A *layout* is the JSON-able description of a fitted model's inputs: the
 modality names (the order of ``present``'s columns), their kinds, the column
-each one reads, the wavelength grid and the metadata standardisation. It is
+each one reads, the wavelength grid, the metadata transform and
+standardisation, the photometry encoder and the standardisation of its
+auxiliary inputs. It is
 learned from the training frame, or read from a model saved by
 ``MultimodalCLIPEmbedder.save_pretrained``.
 """
 
 import numpy as np
 
-from ._data import (
-    METADATA,
-    METADATA_MODALITY,
-    PHOTOMETRY,
-    SPECTRUM,
-    column_cells,
-    default_metadata_columns,
-    fit_standardiser,
-    infer_wavelength_grid,
-    is_frame,
-    metadata_values,
-)
+from ._cells import column_cells, is_frame
+from ._data import METADATA, METADATA_MODALITY, PHOTOMETRY, SPECTRUM, infer_wavelength_grid
+from ._metadata import default_metadata_columns, fit_standardiser, metadata_values
 from ._net import PHOTOMETRY_KEYS
 from ..nn import AstromerEncoder
 from ..pretrained import (
@@ -98,15 +91,22 @@ def requested_modalities(X, light_curve_column, spectrum_column, metadata_column
     return requested
 
 
-def fit_layout(X, requested, saved_config=None, wavelengths=None):
+def fit_layout(X, requested, saved_config=None, wavelengths=None, *, metadata_transform=None,
+               photometry_encoder="astromer"):
     """The layout of ``requested`` modalities: statistics from ``saved_config`` or ``X``.
+
+    The standardisation of AstroM3's photometry inputs needs them computed
+    first: it starts empty here, and the estimator fills it from the
+    prepared training data (see :func:`~._data.fit_photometry_statistics`).
 
     Returns
     -------
     dict
         ``modalities``, ``kinds``, ``columns`` (lists), ``wavelengths``
         (float64 ndarray or None), ``metadata_columns`` (list),
-        ``metadata_mean`` and ``metadata_scale`` (float64 ndarrays).
+        ``metadata_transform`` (None or ``"astrom3"``), ``metadata_mean`` and
+        ``metadata_scale`` (float64 ndarrays), ``photometry_encoder`` and
+        ``photometry_statistics`` (dict of modality to ``[mean, scale]``).
     """
     spectra = [column for _, kind, column in requested if kind == SPECTRUM]
     metadata = [column for _, kind, column in requested if kind == METADATA]
@@ -116,8 +116,18 @@ def fit_layout(X, requested, saved_config=None, wavelengths=None):
         "columns": [column for _, _, column in requested],
         "metadata_columns": metadata[0] if metadata else [],
         "wavelengths": None, "metadata_mean": np.empty(0), "metadata_scale": np.empty(0),
+        "metadata_transform": metadata_transform, "photometry_encoder": photometry_encoder,
+        "photometry_statistics": {},
     }
     if saved_config is not None:
+        names = set(layout["modalities"])
+        layout.update(
+            metadata_transform=saved_config.get("metadata_transform"),
+            photometry_encoder=saved_config.get("photometry_encoder", "astromer"),
+            photometry_statistics={name: value for name, value
+                                   in (saved_config.get("photometry_statistics") or {}).items()
+                                   if name in names},
+        )
         if spectra:
             layout["wavelengths"] = np.asarray(saved_config["wavelengths"], dtype=np.float64)
         if metadata:
@@ -128,7 +138,7 @@ def fit_layout(X, requested, saved_config=None, wavelengths=None):
         layout["wavelengths"] = infer_wavelength_grid(column_cells(X, spectra[0]), spectra[0],
                                                       wavelengths)
     if metadata:
-        values = metadata_values(X, metadata[0])
+        values = metadata_values(X, metadata[0], metadata_transform)
         layout["metadata_mean"], layout["metadata_scale"] = fit_standardiser(values, metadata[0])
     return layout
 

@@ -11,10 +11,14 @@ import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 
+from .._validation import _format_indices
 from ..astromer._inference import pool_light_curves
 from ._data import PHOTOMETRY, SPECTRUM
+from ._photometry_features import N_CHANNELS, AstroM3LightCurves, centre_starts
 from ..nn import (
     AstromerEncoder,
+    InformerEncoder,
+    InformerPhotometryTower,
     MetadataEncoder,
     MultimodalClassifier,
     MultimodalCLIPModel,
@@ -22,7 +26,22 @@ from ..nn import (
     SpectrumEncoder,
 )
 
+# Architecture keys of the photometry tower: ASTROMER's encoder, AstroM3's Informer.
 PHOTOMETRY_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs")
+ASTROMER_KEYS = PHOTOMETRY_KEYS[:-1]
+INFORMER_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "max_obs")
+
+
+def _photometry_tower(architecture, dropout):
+    if architecture.get("photometry_encoder", "astromer") == "astrom3":
+        encoder = InformerEncoder(
+            N_CHANNELS, architecture["d_model"], architecture["n_layers"],
+            architecture["n_heads"], architecture["d_ff"], dropout=dropout,
+        )
+        return InformerPhotometryTower(encoder, architecture["max_obs"], dropout=dropout)
+    encoder = AstromerEncoder(**{key: architecture[key] for key in ASTROMER_KEYS},
+                              dropout=dropout)
+    return PhotometryTower(encoder)
 
 
 def build_towers(architecture):
@@ -31,11 +50,7 @@ def build_towers(architecture):
     dropout = architecture["dropout"]
     for name, kind in zip(architecture["modalities"], architecture["kinds"]):
         if kind == PHOTOMETRY:
-            encoder = AstromerEncoder(
-                **{key: architecture[key] for key in PHOTOMETRY_KEYS if key != "max_obs"},
-                dropout=dropout,
-            )
-            towers[name] = PhotometryTower(encoder)
+            towers[name] = _photometry_tower(architecture, dropout)
         elif kind == SPECTRUM:
             towers[name] = SpectrumEncoder(
                 architecture["n_wavelengths"], channels=architecture["spectrum_channels"],
@@ -55,8 +70,8 @@ class ConfiguredCLIPModel(MultimodalCLIPModel):
     Parameters
     ----------
     architecture : dict
-        ``modalities``, ``kinds``, ``embed_dim``, ``dropout``, the photometry
-        encoder's sizes, ``n_wavelengths``, ``spectrum_channels``,
+        ``modalities``, ``kinds``, ``embed_dim``, ``dropout``,
+        ``photometry_encoder`` (``"astromer"`` when absent) and its sizes, ``n_wavelengths``, ``spectrum_channels``,
         ``n_metadata`` and ``metadata_hidden``.
     """
 
@@ -71,6 +86,17 @@ class ConfiguredClassifier(MultimodalClassifier):
         super().__init__(ConfiguredCLIPModel(architecture), n_classes)
 
 
+def finite_loss(loss):
+    """``loss``, or a ValueError when it is not finite (the weights would turn NaN)."""
+    if not torch.isfinite(loss.detach()).all():
+        raise ValueError(
+            "The training loss is not finite: some inputs overflow the model's float32 "
+            "arithmetic. Check the training rows with transform_modalities on a model "
+            "fitted with max_epochs=0, which names the rows of each modality that overflow."
+        )
+    return loss
+
+
 class MultimodalCLIPNet(NeuralNet):
     """:class:`skorch.NeuralNet` that trains the towers with the n-modality CLIP loss.
 
@@ -83,7 +109,7 @@ class MultimodalCLIPNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """CLIP loss over every pair of modalities, objects lacking one left out of its pairs."""
         present = X["present"].to(self.device)
-        return self.criterion_(y_pred, present)
+        return finite_loss(self.criterion_(y_pred, present))
 
 
 class MultimodalClassifierNet(NeuralNet):
@@ -91,46 +117,91 @@ class MultimodalClassifierNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Cross-entropy of the class logits."""
-        return self.criterion_(y_pred, y_true.to(y_pred.device))
+        return finite_loss(self.criterion_(y_pred, y_true.to(y_pred.device)))
 
 
 def _batches(rows, batch_size):
     return np.array_split(rows, np.arange(batch_size, len(rows), batch_size))
 
 
+def _astrom3_inputs(curves, rows, max_obs, device):
+    """Centre-cropped AstroM3 windows of light curves ``rows``, as tower keyword arguments."""
+    starts = centre_starts(curves.lengths[rows], max_obs)
+    series, mask_in = curves.windows(rows, starts, max_obs, np.ones(len(rows), bool))
+    return {"series": torch.tensor(series, device=device),
+            "mask_in": torch.tensor(mask_in, device=device)}
+
+
+def _pooled_photometry(model, name, curves, rows, *, max_obs, batch_size, pad_to_max_obs,
+                       device):
+    """ASTROMER tower: per-observation embeddings over consecutive windows, mean, projection."""
+    features = pool_light_curves(
+        model.towers[name].encoder, curves.subset(rows), max_obs=max_obs,
+        batch_size=batch_size, pad_to_max_obs=pad_to_max_obs, pooling="mean", device=device,
+    )
+    for batch in _batches(np.arange(len(rows)), batch_size):
+        projected = model.projections[name](torch.tensor(features[batch], device=device))
+        yield rows[batch], F.normalize(projected, dim=-1)
+
+
+def _check_embedded(name, rows, vectors):
+    """ValueError naming the rows whose embedding is not a finite unit vector."""
+    norms = np.linalg.norm(vectors, axis=1)
+    bad = ~(np.isfinite(vectors).all(axis=1) & (np.abs(norms - 1) < 1e-3))
+    if bad.any():
+        raise ValueError(
+            f"Modality {name!r} of row(s) {_format_indices(rows[bad])} gives no finite "
+            "embedding: its values overflow the model's float32 arithmetic. Check them "
+            "(e.g. magnitudes or metadata far outside the training range)."
+        )
+
+
 def embed_modalities(model, data, *, max_obs, batch_size, pad_to_max_obs, device):
     """L2-normalised embeddings of every modality, NaN rows where it is absent.
 
-    Light curves are covered by consecutive windows and their per-observation
-    embeddings averaged over all observations before the projection, as
-    :class:`AstromerEmbedder` pools.
+    ASTROMER's tower covers each light curve with consecutive windows and
+    averages their per-observation embeddings over all observations before
+    the projection, as :class:`AstromerEmbedder` pools; AstroM3's tower sees
+    the centred window of ``max_obs`` observations, as AstroM3 evaluates.
 
     Returns
     -------
     dict of str to float32 ndarray of shape (n_samples, embed_dim)
+
+    Raises
+    ------
+    ValueError
+        When a present modality of some rows does not give a finite unit
+        vector (naming the modality and rows), rather than letting NaN drop
+        it from the fused mean.
     """
     n_samples = len(data)
     outputs = {}
     for j, (name, kind) in enumerate(zip(data.modalities, data.kinds)):
         rows = np.flatnonzero(data.present[:, j])
         embedded = np.full((n_samples, model.embed_dim), np.nan, np.float32)
-        if kind == PHOTOMETRY and len(rows):
-            features = pool_light_curves(
-                model.towers[name].encoder, data.light_curves[name].subset(rows),
-                max_obs=max_obs, batch_size=batch_size, pad_to_max_obs=pad_to_max_obs,
-                pooling="mean", device=device,
-            )
-            for batch in _batches(np.arange(len(rows)), batch_size):
-                projected = model.projections[name](torch.tensor(features[batch], device=device))
-                embedded[rows[batch]] = F.normalize(projected, dim=-1).float().cpu().numpy()
-        elif len(rows):
-            for batch in _batches(rows, batch_size):
-                inputs = (data.spectra.channels(batch) if kind == SPECTRUM
-                          else data.metadata[batch])
-                vectors = model.embed(name, torch.tensor(inputs, device=device))
-                embedded[batch] = vectors.float().cpu().numpy()
         outputs[name] = embedded
+        if not len(rows):
+            continue
+        if kind == PHOTOMETRY and not isinstance(data.light_curves[name], AstroM3LightCurves):
+            batches = _pooled_photometry(model, name, data.light_curves[name], rows,
+                                         max_obs=max_obs, batch_size=batch_size,
+                                         pad_to_max_obs=pad_to_max_obs, device=device)
+        else:
+            batches = ((batch, model.embed(name, _tower_inputs(data, name, kind, batch, max_obs,
+                                                               device)))
+                       for batch in _batches(rows, batch_size))
+        for batch, vectors in batches:
+            embedded[batch] = vectors.float().cpu().numpy()
+        _check_embedded(name, rows, embedded[rows])
     return outputs
+
+
+def _tower_inputs(data, name, kind, rows, max_obs, device):
+    if kind == PHOTOMETRY:
+        return _astrom3_inputs(data.light_curves[name], rows, max_obs, device)
+    inputs = data.spectra.channels(rows) if kind == SPECTRUM else data.metadata[rows]
+    return torch.tensor(inputs, device=device)
 
 
 def fuse(embeddings):

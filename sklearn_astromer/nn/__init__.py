@@ -9,9 +9,15 @@ from .attention import MultiHeadAttention
 from .clip_loss import ContrastiveLoss, modality_pairs, pairwise_clip_loss
 from .encoder import AstromerEncoder, EncoderBlock
 from .heads import LayerWeightedClassifier, RegressionHead
+from .informer import InformerEncoder, InformerEncoderLayer, ProbSparseAttention
 from .linear import Linear
 from .metadata import MetadataEncoder
-from .multimodal import MultimodalClassifier, MultimodalCLIPModel, PhotometryTower
+from .multimodal import (
+    InformerPhotometryTower,
+    MultimodalClassifier,
+    MultimodalCLIPModel,
+    PhotometryTower,
+)
 from .period import PeriodInputEmbedding
 from .positional import LogPeriodTimeEncoding, TimePositionalEncoding
 from .spectrum import SpectrumEncoder
@@ -22,6 +28,9 @@ __all__ = [
     "AstromerModel",
     "ContrastiveLoss",
     "EncoderBlock",
+    "InformerEncoder",
+    "InformerEncoderLayer",
+    "InformerPhotometryTower",
     "LayerWeightedClassifier",
     "Linear",
     "LogPeriodTimeEncoding",
@@ -31,6 +40,7 @@ __all__ = [
     "MultimodalClassifier",
     "PeriodInputEmbedding",
     "PhotometryTower",
+    "ProbSparseAttention",
     "RegressionHead",
     "SpectrumEncoder",
     "TimePositionalEncoding",

@@ -62,6 +62,59 @@ class PhotometryTower(nn.Module):
         return pooled.masked_fill(empty, 0.0)
 
 
+class InformerPhotometryTower(nn.Module):
+    """AstroM3's photometry tower: Informer over fixed-length windows, flattened.
+
+    Parameters
+    ----------
+    encoder : InformerEncoder
+    max_obs : int
+        Window length every input is padded to (AstroM3: 200); the output
+        keeps one block of ``d_model`` features per time step.
+    dropout : float, default=0.1
+        Dropout on the encoder's output, before padding is zeroed.
+
+    Attributes
+    ----------
+    output_dim : int
+        ``max_obs * d_model``.
+    """
+
+    def __init__(self, encoder, max_obs, *, dropout=0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.max_obs = max_obs
+        self.dropout = nn.Dropout(dropout)
+
+    @property
+    def output_dim(self):
+        """Size of the output vector (int)."""
+        return self.max_obs * self.encoder.d_model
+
+    def forward(self, series, mask_in):
+        """Embed a batch of windows into one flat vector each.
+
+        Parameters
+        ----------
+        series : Tensor of shape (batch, max_obs, in_channels)
+            Per time step: scaled time, normalised flux and error, then the
+            light curve's auxiliary values (tiled, padding included).
+        mask_in : bool Tensor of shape (batch, max_obs)
+            True on padding: those steps' features are zeroed in the output
+            (as AstroM3 multiplies by its mask; they still take part in
+            attention, as there).
+
+        Returns
+        -------
+        Tensor of shape (batch, max_obs * d_model)
+        """
+        if series.shape[1] != self.max_obs:
+            raise ValueError(f"Expected windows of {self.max_obs} steps, got {series.shape[1]}.")
+        observations = self.dropout(self.encoder(series))
+        observations = observations.masked_fill(mask_in.unsqueeze(-1), 0.0)
+        return observations.flatten(1)
+
+
 def _call_tower(tower, inputs):
     if isinstance(inputs, Mapping):
         return tower(**inputs)

@@ -17,8 +17,9 @@ from sklearn_astromer import AstromerEmbedder, MultimodalCLIPEmbedder
 from sklearn_astromer.datasets import SPECTRUM_WAVELENGTHS, make_multimodal
 
 TINY = dict(embed_dim=16, d_model=16, n_layers=1, n_heads=2, d_ff=16, max_obs=32,
-            spectrum_channels=(4, 4, 4, 4), metadata_hidden=16, batch_size=32,
-            validation_fraction=None, random_state=0)
+            spectrum_channels=(4, 4, 4, 4), metadata_hidden=16, batch_size=32, lr=1e-3,
+            warmup_epochs=0, validation_fraction=None, random_state=0)
+ASTROMER = dict(TINY, photometry_encoder="astromer")
 CLASSES = ["RRab", "EW", "Mira", "DSCT"]
 
 
@@ -46,7 +47,7 @@ def test_transform_is_float32_fused_embedding(fitted, catalogue):
 
 def test_clip_loss_decreases(catalogue):
     X, _ = catalogue
-    embedder = MultimodalCLIPEmbedder(**TINY, max_epochs=6, lr=3e-3).fit(X)
+    embedder = MultimodalCLIPEmbedder(**{**TINY, "lr": 3e-3}, max_epochs=6).fit(X)
     losses = embedder.net_.history[:, "train_loss"]
     assert len(losses) == 6 and losses[-1] < losses[0]
 
@@ -108,9 +109,19 @@ def test_fitted_preprocessing_statistics(fitted, catalogue):
     X, _ = catalogue
     columns = fitted.metadata_columns_
     assert "light_curve" not in columns and "spectrum" not in columns and "parallax" in columns
-    np.testing.assert_allclose(fitted.metadata_mean_, X[columns].mean().to_numpy())
-    np.testing.assert_allclose(fitted.metadata_scale_, X[columns].std(ddof=0).to_numpy())
+    # AstroM3's transforms: absolute magnitudes, cos(l), sin(b); then z-scores.
+    expected = X[columns].copy()
+    distance_modulus = 5 * np.log10(expected["parallax"].where(expected["parallax"] > 0, 1)) - 10
+    for column in ("mean_mag", "phot_g_mean_mag", "phot_bp_mean_mag", "phot_rp_mean_mag",
+                   "j_mag", "h_mag", "k_mag", "w1_mag", "w2_mag", "w3_mag", "w4_mag"):
+        expected[column] += distance_modulus
+    expected["l"] = np.cos(np.radians(expected["l"]))
+    expected["b"] = np.sin(np.radians(expected["b"]))
+    np.testing.assert_allclose(fitted.metadata_mean_, expected.mean().to_numpy())
+    np.testing.assert_allclose(fitted.metadata_scale_, expected.std(ddof=0).to_numpy())
     np.testing.assert_array_equal(fitted.wavelengths_, SPECTRUM_WAVELENGTHS)
+    plain = MultimodalCLIPEmbedder(**TINY, metadata_transform=None, max_epochs=0).fit(X)
+    np.testing.assert_allclose(plain.metadata_mean_, X[columns].mean().to_numpy())
 
 
 def test_wavelength_flux_pairs_are_resampled_onto_the_grid(fitted, catalogue):
@@ -184,7 +195,7 @@ def test_dense_light_curves_embed_with_a_multimodal_model(fitted, catalogue):
 def test_supervised_fine_tuning_predicts_and_changes_the_towers(fitted, catalogue, tmp_path):
     X, y = catalogue
     tuned = MultimodalCLIPEmbedder(**TINY, max_epochs=2, fine_tune="supervised",
-                                   fine_tune_epochs=3, lr=3e-3).fit(X, y)
+                                   fine_tune_epochs=3, fine_tune_lr=3e-3).fit(X, y)
     probabilities = tuned.predict_proba(X)
     assert probabilities.shape == (len(X), 4)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
@@ -203,19 +214,21 @@ def test_photometry_init_loads_astromer_weights(catalogue, tmp_path):
     curves = list(X["light_curve"].dropna())
     plain = dict(time_encoding="paper", period_input=False, magnitude_scaling="none")
     with pytest.raises(ValueError, match="times and magnitudes only"):
-        MultimodalCLIPEmbedder(**TINY, photometry_init=AstromerEmbedder(
+        MultimodalCLIPEmbedder(**ASTROMER, photometry_init=AstromerEmbedder(
             d_model=8, n_layers=1, n_heads=2, d_ff=8, max_obs=24, max_epochs=0).fit(curves),
             max_epochs=0).fit(X)
     astromer = AstromerEmbedder(d_model=8, n_layers=1, n_heads=2, d_ff=8, max_obs=24,
                                 max_epochs=1, random_state=0, **plain).fit(curves)
-    embedder = MultimodalCLIPEmbedder(**TINY, photometry_init=astromer, max_epochs=0).fit(X)
+    embedder = MultimodalCLIPEmbedder(**ASTROMER, photometry_init=astromer, max_epochs=0).fit(X)
     assert embedder.config_["d_model"] == 8 and embedder.config_["max_obs"] == 24
     tower = embedder.net_.module_.towers["light_curve"].encoder.state_dict()
     for name, value in astromer.net_.module_.encoder.state_dict().items():
         torch.testing.assert_close(tower[name], value)
     astromer.save_pretrained(tmp_path / "astromer")
-    from_dir = MultimodalCLIPEmbedder(**TINY, photometry_init=str(tmp_path / "astromer"),
+    from_dir = MultimodalCLIPEmbedder(**ASTROMER, photometry_init=str(tmp_path / "astromer"),
                                       max_epochs=0).fit(X)
+    with pytest.raises(ValueError, match='photometry_encoder="astromer"'):
+        MultimodalCLIPEmbedder(**TINY, photometry_init=astromer, max_epochs=0).fit(X)
     torch.testing.assert_close(from_dir.net_.module_.towers["light_curve"].encoder.state_dict(),
                                tower)
 
@@ -224,7 +237,7 @@ def test_photometry_init_from_the_published_macho_weights(shared_data, catalogue
     X, _ = catalogue
     X = X.iloc[:8]
     macho = shared_data / "astromer_weights" / "macho.zip"
-    embedder = MultimodalCLIPEmbedder(**TINY, max_epochs=0, photometry_init=macho).fit(X)
+    embedder = MultimodalCLIPEmbedder(**ASTROMER, max_epochs=0, photometry_init=macho).fit(X)
     assert embedder.config_["variant"] == "paper" and embedder.config_["d_model"] == 256
     reference = AstromerEmbedder(pretrained=macho, max_epochs=0).fit(
         list(X["light_curve"].dropna()))
