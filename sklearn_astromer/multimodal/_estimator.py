@@ -185,6 +185,11 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     batch_size : int, default=512
         Objects per batch; every batch is one CLIP problem, so larger
         batches give harder negatives (AstroM3: 512, last batch dropped).
+    inference_batch_size : int or "auto", default="auto"
+        Light-curve windows per batch in ``transform``, ``predict`` and
+        friends; ``"auto"`` fills each batch with a budget of padded
+        observations (about 8192 on a CPU, 262,144 on a GPU), as
+        :class:`AstromerEmbedder` does.
     lr : float, default=3.9e-3
         Adam learning rate (AstroM3's).
     warmup_epochs : int, default=10
@@ -283,6 +288,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "fine_tune_lr": [Interval(Real, 0, None, closed="neither"), None],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "inference_batch_size": [Interval(Integral, 1, None, closed="left"),
+                                 StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -320,6 +327,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         fine_tune_lr=None,
         max_epochs=100,
         batch_size=512,
+        inference_batch_size="auto",
         lr=3.9e-3,
         warmup_epochs=10,
         weight_decay=4.7e-3,
@@ -353,6 +361,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.fine_tune_lr = fine_tune_lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.inference_batch_size = inference_batch_size
         self.lr = lr
         self.warmup_epochs = warmup_epochs
         self.weight_decay = weight_decay
@@ -589,7 +598,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         with torch.inference_mode():
             return embed_modalities(
                 self.net_.module_.eval(), data, max_obs=self.config_["max_obs"],
-                batch_size=self.batch_size, pad_to_max_obs=self.config_.get("variant") == "paper",
+                batch_size=self.inference_batch_size,
+                pad_to_max_obs=self.config_.get("variant") == "paper",
                 device=self.net_.device,
             )
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 
 from .._validation import _format_indices
-from ..astromer._inference import pool_light_curves
+from ..astromer._inference import inference_batching, pool_light_curves
 from ._data import PHOTOMETRY, SPECTRUM
 from ._photometry_features import N_CHANNELS, AstroM3LightCurves, centre_starts
 from ..nn import (
@@ -120,6 +120,11 @@ class MultimodalClassifierNet(NeuralNet):
         return finite_loss(self.criterion_(y_pred, y_true.to(y_pred.device)))
 
 
+#: Objects per batch of the spectrum and metadata towers and of projections at
+#: inference (small inputs: the batch size hardly matters).
+PROJECTION_BATCH = 512
+
+
 def _batches(rows, batch_size):
     return np.array_split(rows, np.arange(batch_size, len(rows), batch_size))
 
@@ -132,14 +137,15 @@ def _astrom3_inputs(curves, rows, max_obs, device):
             "mask_in": torch.tensor(mask_in, device=device)}
 
 
-def _pooled_photometry(model, name, curves, rows, *, max_obs, batch_size, pad_to_max_obs,
-                       device):
+def _pooled_photometry(model, name, curves, rows, *, max_obs, batch_size, max_tokens,
+                       pad_to_max_obs, device):
     """ASTROMER tower: per-observation embeddings over consecutive windows, mean, projection."""
     features = pool_light_curves(
         model.towers[name].encoder, curves.subset(rows), max_obs=max_obs,
-        batch_size=batch_size, pad_to_max_obs=pad_to_max_obs, pooling="mean", device=device,
+        batch_size=batch_size, max_tokens=max_tokens, pad_to_max_obs=pad_to_max_obs,
+        pooling="mean", device=device,
     )
-    for batch in _batches(np.arange(len(rows)), batch_size):
+    for batch in _batches(np.arange(len(rows)), PROJECTION_BATCH):
         projected = model.projections[name](torch.tensor(features[batch], device=device))
         yield rows[batch], F.normalize(projected, dim=-1)
 
@@ -163,6 +169,9 @@ def embed_modalities(model, data, *, max_obs, batch_size, pad_to_max_obs, device
     averages their per-observation embeddings over all observations before
     the projection, as :class:`AstromerEmbedder` pools; AstroM3's tower sees
     the centred window of ``max_obs`` observations, as AstroM3 evaluates.
+    Light curves are batched as :class:`AstromerEmbedder` batches them: with
+    ``batch_size="auto"``, by a budget of padded observations per batch
+    (cache-sized on a CPU, large on a GPU), otherwise ``batch_size`` windows.
 
     Returns
     -------
@@ -176,6 +185,8 @@ def embed_modalities(model, data, *, max_obs, batch_size, pad_to_max_obs, device
         it from the fused mean.
     """
     n_samples = len(data)
+    windows_per_batch, max_tokens = inference_batching(batch_size, device)
+    photometry_rows = windows_per_batch or max(1, max_tokens // max_obs)
     outputs = {}
     for j, (name, kind) in enumerate(zip(data.modalities, data.kinds)):
         rows = np.flatnonzero(data.present[:, j])
@@ -185,12 +196,14 @@ def embed_modalities(model, data, *, max_obs, batch_size, pad_to_max_obs, device
             continue
         if kind == PHOTOMETRY and not isinstance(data.light_curves[name], AstroM3LightCurves):
             batches = _pooled_photometry(model, name, data.light_curves[name], rows,
-                                         max_obs=max_obs, batch_size=batch_size,
-                                         pad_to_max_obs=pad_to_max_obs, device=device)
+                                         max_obs=max_obs, batch_size=windows_per_batch,
+                                         max_tokens=max_tokens, pad_to_max_obs=pad_to_max_obs,
+                                         device=device)
         else:
+            rows_per_batch = photometry_rows if kind == PHOTOMETRY else PROJECTION_BATCH
             batches = ((batch, model.embed(name, _tower_inputs(data, name, kind, batch, max_obs,
                                                                device)))
-                       for batch in _batches(rows, batch_size))
+                       for batch in _batches(rows, rows_per_batch))
         for batch, vectors in batches:
             embedded[batch] = vectors.float().cpu().numpy()
         _check_embedded(name, rows, embedded[rows])

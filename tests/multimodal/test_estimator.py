@@ -331,3 +331,12 @@ EXPECTED_FAILURES = {
                          expected_failed_checks=lambda estimator: EXPECTED_FAILURES)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("tower", ["astrom3", "astromer"])
+def test_inference_batching_changes_batches_not_embeddings(catalogue, tower):
+    X, _ = catalogue
+    embedder = MultimodalCLIPEmbedder(**TINY, photometry_encoder=tower, max_epochs=1).fit(X)
+    auto = embedder.transform(X)
+    np.testing.assert_allclose(embedder.set_params(inference_batch_size=3).transform(X), auto,
+                               atol=1e-5)
