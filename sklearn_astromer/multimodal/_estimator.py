@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import GradientNormClipping
 from skorch.dataset import ValidSplit
 
-from ..astromer._estimator import AstromerEmbedder, _silent, resolve_device
+from ..astromer import AstromerEmbedder
+from ..astromer._building import resolve_device, silent
 from ._data import (
     METADATA,
     PHOTOMETRY,
@@ -534,7 +535,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             monitor = "valid_loss"
             callbacks.append((f"{stage}_early_stopping", EarlyStoppingAfterWarmup(
                 self.warmup_epochs, patience=self.patience, load_best=True,
-                sink=print if self.verbose else _silent)))
+                sink=print if self.verbose else silent)))
         elif self.validation_fraction:
             warnings.warn(f"{n_samples} objects are too few for validation_fraction="
                           f"{self.validation_fraction}; training on all without early stopping.",

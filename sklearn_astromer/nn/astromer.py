@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from .encoder import AstromerEncoder
-from .heads import LayerWeightedClassifier, RegressionHead, masked_mean
+from .heads import RegressionHead, masked_mean
 
 
 class AstromerModel(nn.Module):

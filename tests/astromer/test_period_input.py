@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import sklearn_astromer.astromer._estimator as estimator_module
+import sklearn_astromer.astromer._building as estimator_module
 from sklearn_astromer import AstromerEmbedder
 
 

@@ -21,6 +21,11 @@ ASTROMER_EXPECTED_FAILURES = {
     "check_transformer_general": _VARIABLE_LENGTH + " (it transforms X[:, :-1])",
     "check_transformer_general(readonly_memmap=True)": _VARIABLE_LENGTH + " (X[:, :-1])",
     "check_transformer_data_not_an_array": _VARIABLE_LENGTH + " (X[:, :-1])",
+    # Matrix kernels block their work by batch size, so embedding a subset
+    # changes the last float32 bits: an element near 0 can move by ~3e-7
+    # where the check allows 1e-7 absolute (test_estimator.py asserts batch
+    # invariance to 1e-5).
+    "check_methods_subset_invariance": "float32 round-off of batch-size-dependent kernels",
 }
 
 

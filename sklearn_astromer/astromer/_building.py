@@ -1,0 +1,255 @@
+"""How an AstromerEmbedder's nets are built, loaded and trained (a mixin of the estimator).
+
+Kept apart from the estimator's public methods: the architecture (from the
+parameters or from pretrained weights), the skorch nets of pre-training and
+supervised fine-tuning with their loaders and callbacks, the period search
+they share, and the output components fitted after training.
+"""
+
+import numpy as np
+import torch
+
+from . import _output, _supervised
+from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate, WindowSampler
+from ._training import stage_params
+from .._console import print_plain_off_terminal
+from .._periods import lomb_scargle_periods
+from ..nn import AstromerModel
+from ..pretrained import check_state_dict, expected_shapes, load_pretrained, model_files
+
+ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs",
+                     "time_encoding", "period_input", "n_harmonics", "magnitude_scaling")
+# What a config written before a key existed means by it (the published weights' values).
+ARCHITECTURE_DEFAULTS = {"time_encoding": "paper", "period_input": False, "n_harmonics": 4,
+                         "magnitude_scaling": "none"}
+MODULE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "time_encoding",
+               "period_input", "n_harmonics")
+# The period input of new models: its phase harmonics, and whether it is on by default.
+N_HARMONICS = 4
+DEFAULT_PERIOD_INPUT = True
+PERIOD_INPUT_KEYS = "encoder.period_embedding."
+# Saved beside the weights by save_pretrained: the head's classes, the pooling
+# the output components were fitted for.
+SAVED_WITH_WEIGHTS = ("classes", "output_pooling")
+# Gradient-norm clip of supervised fine-tuning: a fresh head's first large
+# gradients would otherwise throw a pre-trained encoder far from its start.
+FINE_TUNE_GRADIENT_CLIP = 1.0
+
+
+def resolve_device(device):
+    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+class ModelBuildingMixin:
+    """Building, loading and training the nets of :class:`AstromerEmbedder`."""
+
+    def _fit_output_projection(self, light_curves, seed):
+        """With ``n_components``: the principal components of the fitted model's embeddings."""
+        self.__dict__.pop("output_projection_", None)
+        if self.n_components is None:
+            return
+        embeddings = self._pool_validated(light_curves)
+        self.output_projection_ = _output.fit_projection(embeddings, self.n_components, seed)
+        self.output_pooling_ = self.pooling
+
+    def _architecture(self):
+        """``(config, state_dict)``: from ``pretrained`` (the weights' own), else the parameters."""
+        if self.pretrained is None:
+            config = {key: getattr(self, key) for key in ARCHITECTURE_KEYS
+                      if key != "n_harmonics"}
+            config["period_input"] = (DEFAULT_PERIOD_INPUT if self.period_input == "auto"
+                                      else bool(self.period_input))
+            config["n_harmonics"] = N_HARMONICS
+            return config, None
+        config, state_dict = load_pretrained(self.pretrained)
+        config_file, weights_file = model_files(self.pretrained)
+        missing = [key for key in ARCHITECTURE_KEYS
+                   if key not in config and key not in ARCHITECTURE_DEFAULTS]
+        if missing:
+            raise ValueError(f"{config_file}: the config lacks {missing}.")
+        config = {key: config.get(key, ARCHITECTURE_DEFAULTS.get(key)) for key in
+                  (*ARCHITECTURE_KEYS, *SAVED_WITH_WEIGHTS)}
+        if self.period_input is False and config["period_input"]:
+            raise ValueError(f"{config_file}: these weights were trained with a period input; "
+                             "period_input=False cannot remove it.")
+        if self.period_input is True:
+            config["period_input"] = True
+        # Before the model is built: weights that do not fit fail here, naming
+        # the file, rather than after allocating the model their config describes.
+        shapes = expected_shapes(AstromerModel, **{key: config[key] for key in MODULE_KEYS})
+        check_state_dict(shapes, state_dict, weights_file,
+                         optional=[name for name in shapes if name.startswith(PERIOD_INPUT_KEYS)],
+                         ignored_prefixes=("classifier.", "output_projection."))
+        return config, state_dict
+
+    def _resolve_architecture(self):
+        """Set ``config_`` and ``device_``; return the starting weights (or None) and what
+        else was saved with them (``{"classes": ..., "output_pooling": ...}``)."""
+        config, state_dict = self._architecture()
+        saved = {key: config.pop(key, None) for key in SAVED_WITH_WEIGHTS}
+        self.config_ = config
+        self.device_ = resolve_device(self.device)
+        return state_dict, saved
+
+    def _initialize_net(self, seed, weights, pretraining=None):
+        """Build ``net_`` (and ``classifier_net_`` for weights saved with a head).
+
+        Parameters
+        ----------
+        seed : int
+        weights : tuple
+            ``(state_dict or None, saved)`` from :meth:`_resolve_architecture`.
+        pretraining : tuple or None
+            ``(light_curves, periods)`` to pre-train on: adds the loaders,
+            validation split and callbacks.
+        """
+        config = self.config_
+        training_params = ({"train_split": None, "callbacks": list(self.callbacks or [])}
+                           if pretraining is None
+                           else self._pretraining_params(*pretraining, seed))
+        self.net_ = AstromerNet(
+            AstromerModel,
+            **{f"module__{key}": config[key] for key in MODULE_KEYS},
+            module__dropout=self.dropout,
+            optimizer=torch.optim.Adam,
+            optimizer__betas=(0.9, 0.98),
+            optimizer__eps=1e-9,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            iterator_train__shuffle=True,
+            device=self.device_,
+            verbose=self.verbose,
+            callbacks__print_log__sink=self._log_sink(),
+            autocast_dtype=self._training_dtype(),
+            **{"batch_size": self.batch_size, **training_params},
+        )
+        self.net_.initialize()
+        state_dict, saved = weights
+        if state_dict is not None:
+            self._load_weights(state_dict, saved)
+
+    def _load_weights(self, state_dict, saved):
+        """Load pre-trained weights; a period input the weights lack starts at zero.
+
+        A classification head saved with the weights is restored unless this
+        estimator fine-tunes a new one; saved output components are restored
+        when ``n_components`` asks for them (``fit`` fits them anew).
+        """
+        model_weights = {key: value for key, value in state_dict.items()
+                         if not key.startswith(("classifier.", "output_projection."))}
+        missing, unexpected = self.net_.module_.load_state_dict(model_weights, strict=False)
+        added = [key for key in missing if key.startswith("encoder.period_embedding.")]
+        if unexpected or set(missing) - set(added):
+            raise ValueError(f"The weights of {self.pretrained!r} do not fit the architecture "
+                             f"of their config: missing {sorted(set(missing) - set(added))}, "
+                             f"unexpected {sorted(unexpected)}.")
+        if added:
+            self.net_.module_.encoder.period_embedding.zero_()
+        projection = _output.projection_from(state_dict)
+        if self.n_components is not None and projection is not None:
+            self.output_projection_, self.output_pooling_ = projection, saved["output_pooling"]
+        saved_classes = saved["classes"]
+        if saved_classes is not None and self.fine_tune != "supervised":
+            self.classes_ = np.asarray(saved_classes)
+            model = _supervised.make_classifier_model(self.net_.module_.encoder, len(self.classes_))
+            model.classifier.load_state_dict({key[len("classifier."):]: value for key, value
+                                              in state_dict.items()
+                                              if key.startswith("classifier.")})
+            self.classifier_net_ = self._classifier_net(model, None, 0)
+
+    def _training_dtype(self):
+        """Autocast dtype of training: bfloat16 when asked for; float16 trains in float32
+        (it would need loss scaling)."""
+        return torch.bfloat16 if self.precision == "bfloat16" else None
+
+    def _log_sink(self):
+        """Where the epoch log goes: skorch's PrintLog prints to any sink but ``print``
+        whatever ``verbose`` says, so a silent estimator keeps ``print``."""
+        return print_plain_off_terminal if self.verbose else print
+
+    def _periods(self, light_curves):
+        """``(frequencies, powers)`` of every light curve for a period input, else None."""
+        if not self.config_["period_input"]:
+            return None
+        return lomb_scargle_periods(light_curves, n_jobs=torch.get_num_threads())
+
+    def _sampler(self, light_curves, periods, windows_per_curve=1):
+        return WindowSampler(light_curves, self.config_["max_obs"],
+                             pad_to_max_obs=self.config_["variant"] == "paper",
+                             scale_magnitudes=self.config_["magnitude_scaling"] == "std",
+                             periods=periods, windows_per_curve=windows_per_curve)
+
+    def _pretraining_params(self, light_curves, periods, seed):
+        """Loaders, validation split, early stopping and LR schedule of pre-training."""
+        masking = dict(mask_frac=self.mask_frac, same_frac=self.same_frac,
+                       random_frac=self.random_frac,
+                       uncertainty_weights=self.loss_weighting == "uncertainty")
+        curves_per_batch = max(1, self.batch_size // self.windows_per_curve)
+        params = stage_params(
+            n_samples=len(light_curves), validation_fraction=self.validation_fraction,
+            patience=self.patience, lr_schedule=self.lr_schedule, max_epochs=self.max_epochs,
+            batch_size=curves_per_batch, seed=seed,
+            train_collate=MaskedWindowCollate(
+                self._sampler(light_curves, periods, self.windows_per_curve), **masking,
+                seed=seed),
+            valid_collate=MaskedWindowCollate(self._sampler(light_curves, periods), **masking,
+                                              seed=seed + 1, fixed=True),
+            sink=print if self.verbose else silent, stage="pretraining",
+            extra_callbacks=self.callbacks or [],
+        )
+        return {**params, "batch_size": curves_per_batch}
+
+    def _fit_supervised(self, light_curves, periods, labels, seed):
+        """Train the encoder and a classification head on ``labels`` (cross-entropy)."""
+        model = _supervised.make_classifier_model(self.net_.module_.encoder, len(self.classes_))
+        train = self.fine_tune_epochs > 0
+        net = self._classifier_net(model, (light_curves, periods, labels) if train else None,
+                                   seed)
+        if train:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                net.partial_fit(LightCurveIndexDataset(len(light_curves)), labels)
+            release_training_data(net)
+        net.module_.eval()
+        self.classifier_net_ = net
+
+    def _classifier_net(self, model, data, seed):
+        """The supervised fine-tuning net (with its loaders when ``data`` is given)."""
+        curves_per_batch = max(1, self.batch_size // self.windows_per_curve)
+        params = {"train_split": None, "callbacks": []}
+        weights = None
+        if data is not None:
+            light_curves, periods, labels = data
+            weights = _supervised.class_weights(labels, len(self.classes_), self.class_weight)
+            params = stage_params(
+                n_samples=len(light_curves), validation_fraction=self.validation_fraction,
+                patience=self.patience, lr_schedule=self.lr_schedule,
+                max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, seed=seed,
+                train_collate=_supervised.LabelledWindowCollate(
+                    self._sampler(light_curves, periods, self.windows_per_curve), labels,
+                    seed=seed),
+                valid_collate=_supervised.LabelledWindowCollate(
+                    self._sampler(light_curves, periods), labels, seed=seed + 1, fixed=True),
+                sink=print if self.verbose else silent, stage="fine_tuning", labels=labels,
+                gradient_clip=FINE_TUNE_GRADIENT_CLIP,
+            )
+        return _supervised.make_classifier_net(
+            model, weights=weights, lr=self.fine_tune_lr or self.lr,
+            max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, device=self.device_,
+            verbose=self.verbose, callbacks__print_log__sink=self._log_sink(),
+            autocast_dtype=self._training_dtype(), **params)
+
+
+def release_training_data(net):
+    """Drop the light curves held by ``net``'s loaders, so pickles stay small."""
+    for name in ("iterator_train__collate_fn", "iterator_valid__collate_fn"):
+        sampler = getattr(getattr(net, name, None), "sampler", None)
+        if isinstance(sampler, WindowSampler):
+            sampler.release()
+
+
+def silent(*args, **kwargs):
+    """A sink that prints nothing."""
