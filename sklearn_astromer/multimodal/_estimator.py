@@ -1,5 +1,6 @@
 """MultimodalCLIPEmbedder: AstroM3 (CLIP over light curves, spectra, metadata) as a transformer."""
 
+import contextlib
 import os
 import warnings
 from numbers import Integral, Real
@@ -15,6 +16,7 @@ from skorch.callbacks import GradientNormClipping
 from skorch.dataset import ValidSplit
 
 from ..astromer import AstromerEmbedder
+from .._console import print_plain_off_terminal
 from ..astromer._building import resolve_device, silent
 from ._data import (
     METADATA,
@@ -209,6 +211,11 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         ``max(1, patience // 2)`` such epochs.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the CLIP net.
+    precision : {"float32", "bfloat16"}, default="float32"
+        ``"bfloat16"``: mixed-precision training (CLIP and fine-tuning: the
+        forward passes autocast to bfloat16, weights, optimizer and loss in
+        float32) and autocast inference; faster on GPUs and on CPUs with
+        AVX512-BF16, embeddings within ~1e-2 of float32.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, windows, dropout and shuffling.
@@ -298,6 +305,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "patience": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [list, None],
         "device": [str],
+        "precision": [StrOptions({"float32", "bfloat16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -336,6 +344,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         patience=6,
         callbacks=None,
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
     ):
@@ -370,6 +379,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.patience = patience
         self.callbacks = callbacks
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -481,7 +491,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             criterion__init_scale=INIT_SCALE, optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay, lr=self.lr, max_epochs=self.max_epochs,
             batch_size=self.batch_size, iterator_train__shuffle=True, device=self.device_,
-            verbose=self.verbose,
+            verbose=self.verbose, autocast_dtype=self._autocast_dtype(),
+            callbacks__print_log__sink=print_plain_off_terminal if self.verbose else print,
             **self._training_params(data, seed, self.callbacks, "clip"),
         )
         self.net_.initialize()
@@ -569,7 +580,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             optimizer=torch.optim.Adam, optimizer__weight_decay=self.weight_decay,
             lr=self.fine_tune_lr or self.lr, max_epochs=self.fine_tune_epochs,
             batch_size=self.batch_size, iterator_train__shuffle=True, device=self.device_,
-            verbose=self.verbose,
+            verbose=self.verbose, autocast_dtype=self._autocast_dtype(),
+            callbacks__print_log__sink=print_plain_off_terminal if self.verbose else print,
             **self._training_params(data, seed, None, "fine_tune", labels),
         )
         net.initialize()
@@ -596,7 +608,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         check_is_fitted(self, "net_")
         data = prepare_inputs(X, self.layout_)
-        with torch.inference_mode():
+        with self._inference_context():
             return embed_modalities(
                 self.net_.module_.eval(), data, max_obs=self.config_["max_obs"],
                 batch_size=self.inference_batch_size,
@@ -635,7 +647,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """Class probabilities of the fine-tuned head, ``(n_samples, n_classes)`` float32."""
         check_is_fitted(self, "classifier_net_")
         fused = torch.tensor(fuse(self.transform_modalities(X)), device=self.net_.device)
-        with torch.inference_mode():
+        with self._inference_context():
             logits = self.classifier_net_.module_.head(fused)
         return torch.softmax(logits.float(), dim=1).cpu().numpy()
 
@@ -643,6 +655,14 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def predict(self, X):
         """Class labels of the fine-tuned head."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def _autocast_dtype(self):
+        return torch.bfloat16 if self.precision == "bfloat16" else None
+
+    def _inference_context(self):
+        """No autograd; autocast with ``precision="bfloat16"``."""
+        dtype = self._autocast_dtype()
+        return _no_grad_autocast(torch.device(self.net_.device).type, dtype)
 
     # ---------------------------------------------------------- persistence
     def save_pretrained(self, directory):
@@ -713,3 +733,10 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+@contextlib.contextmanager
+def _no_grad_autocast(device_type, dtype):
+    with torch.inference_mode(), torch.autocast(device_type, dtype=dtype,
+                                                enabled=dtype is not None):
+        yield

@@ -13,6 +13,7 @@ from skorch import NeuralNet
 
 from .._validation import _format_indices
 from ..astromer._inference import inference_batching, pool_light_curves
+from ..astromer._net import AutocastMixin
 from ._data import PHOTOMETRY, SPECTRUM
 from ._photometry_features import N_CHANNELS, AstroM3LightCurves, centre_starts
 from ..nn import (
@@ -97,27 +98,41 @@ def finite_loss(loss):
     return loss
 
 
-class MultimodalCLIPNet(NeuralNet):
+class MultimodalCLIPNet(AutocastMixin, NeuralNet):
     """:class:`skorch.NeuralNet` that trains the towers with the n-modality CLIP loss.
 
     Batches come from :class:`~sklearn_astromer.multimodal._data.MultimodalCollate`;
     the criterion is :class:`~sklearn_astromer.nn.ContrastiveLoss`, whose
     learnable logit scales skorch hands to the optimizer with the module's
-    parameters.
+    parameters. ``autocast_dtype`` (see
+    :class:`~sklearn_astromer.astromer._net.AutocastMixin`) trains in mixed
+    precision; the loss is computed in float32.
     """
+
+    def __init__(self, module, *args, autocast_dtype=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.autocast_dtype = autocast_dtype
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """CLIP loss over every pair of modalities, objects lacking one left out of its pairs."""
         present = X["present"].to(self.device)
-        return finite_loss(self.criterion_(y_pred, present))
+        embeddings = {name: value.float() for name, value in y_pred.items()}
+        return finite_loss(self.criterion_(embeddings, present))
 
 
-class MultimodalClassifierNet(NeuralNet):
-    """:class:`skorch.NeuralNet` for supervised fine-tuning (cross-entropy on class indices)."""
+class MultimodalClassifierNet(AutocastMixin, NeuralNet):
+    """:class:`skorch.NeuralNet` for supervised fine-tuning (cross-entropy on class indices).
+
+    ``autocast_dtype``: mixed-precision training, as :class:`MultimodalCLIPNet`.
+    """
+
+    def __init__(self, module, *args, autocast_dtype=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.autocast_dtype = autocast_dtype
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Cross-entropy of the class logits."""
-        return finite_loss(self.criterion_(y_pred, y_true.to(y_pred.device)))
+        """Cross-entropy of the class logits, in float32."""
+        return finite_loss(self.criterion_(y_pred.float(), y_true.to(y_pred.device)))
 
 
 #: Objects per batch of the spectrum and metadata towers and of projections at
@@ -153,7 +168,8 @@ def _pooled_photometry(model, name, curves, rows, *, max_obs, batch_size, max_to
 def _check_embedded(name, rows, vectors):
     """ValueError naming the rows whose embedding is not a finite unit vector."""
     norms = np.linalg.norm(vectors, axis=1)
-    bad = ~(np.isfinite(vectors).all(axis=1) & (np.abs(norms - 1) < 1e-3))
+    # 1e-2: unit vectors rounded to bfloat16 (precision="bfloat16") are that close.
+    bad = ~(np.isfinite(vectors).all(axis=1) & (np.abs(norms - 1) < 1e-2))
     if bad.any():
         raise ValueError(
             f"Modality {name!r} of row(s) {_format_indices(rows[bad])} gives no finite "

@@ -340,3 +340,15 @@ def test_inference_batching_changes_batches_not_embeddings(catalogue, tower):
     auto = embedder.transform(X)
     np.testing.assert_allclose(embedder.set_params(inference_batch_size=3).transform(X), auto,
                                atol=1e-5)
+
+
+def test_bfloat16_trains_in_mixed_precision(catalogue):
+    X, y = catalogue
+    embedder = MultimodalCLIPEmbedder(**TINY, max_epochs=1, precision="bfloat16",
+                                      fine_tune="supervised", fine_tune_epochs=1).fit(X, y)
+    assert embedder.net_.autocast_dtype is torch.bfloat16
+    assert embedder.classifier_net_.autocast_dtype is torch.bfloat16
+    assert all(p.dtype == torch.float32 for p in embedder.net_.module_.parameters())
+    Z = embedder.transform(X)
+    assert np.isfinite(Z[~np.isnan(Z).all(axis=1)]).all()
+    assert embedder.predict_proba(X).shape == (len(X), len(embedder.classes_))
