@@ -6,7 +6,13 @@ Measures, side by side in one run:
   array, for curves of 50, 200 and 1000 points (both encoder variants), and at
   200 points for several inference batch sizes and in bfloat16;
 * ``fit`` windows/s of masked pre-training (200-point windows, whole ``fit``
-  calls of one epoch, set-up included);
+  calls of one epoch, set-up included), in float32 and in mixed bfloat16, and
+  of supervised fine-tuning (``fine_tune="supervised"``);
+* the price of the period input: ``transform`` of the library's defaults for
+  new models at paper width, periods searched anew each time, and the period
+  search alone;
+* the loss curves of a short pre-training in float32 and in bfloat16 (they
+  must agree within noise);
 * this machine's float32 matrix-multiply throughput, with PyTorch's default
   CPU kernel (``torch.mm``, MKL) and with oneDNN (the kernel our layers use
   on the CPU), and the fraction of the faster one that ``transform`` reaches,
@@ -31,6 +37,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,7 +47,10 @@ from _curves import make_curves  # noqa: E402
 from sklearn_astromer import AstromerEmbedder  # noqa: E402
 from sklearn_astromer.nn.linear import ONEDNN_LINEAR  # noqa: E402
 
-PAPER = dict(d_model=256, n_layers=2, n_heads=4, d_ff=128, max_obs=200)
+# Paper size, and the paper's inputs (time encoding, no period input, magnitudes
+# unscaled), so that both variants do the original's work.
+PAPER = dict(d_model=256, n_layers=2, n_heads=4, d_ff=128, max_obs=200, time_encoding="paper",
+             period_input=False, magnitude_scaling="none")
 
 
 def window_flops(length, d_model, d_ff, n_layers):
@@ -97,14 +107,74 @@ def bench_transform(variant, lengths, n_curves, repeats, batch_sizes=("auto",),
     return rates
 
 
-def bench_fit(variant, n_curves, repeats, batch_size):
+def bench_fit(variant, n_curves, repeats, batch_size, precision="float32", supervised=False):
+    """Windows/s of one-epoch ``fit`` calls (pre-training, or supervised fine-tuning)."""
     curves = make_curves(n_curves, 200)
+    labels = np.arange(n_curves) % 4
+    stage = (dict(max_epochs=0, fine_tune="supervised", fine_tune_epochs=1) if supervised
+             else dict(max_epochs=1))
 
     def fit_one_epoch():
-        AstromerEmbedder(**PAPER, variant=variant, max_epochs=1, batch_size=batch_size,
-                         validation_fraction=None, device="cpu", random_state=0).fit(curves)
+        AstromerEmbedder(**PAPER, variant=variant, **stage, batch_size=batch_size,
+                         precision=precision, validation_fraction=None, device="cpu",
+                         random_state=0).fit(curves, labels if supervised else None)
 
     return median_rate(fit_one_epoch, n_curves, repeats)
+
+
+def bench_period_input(n_curves, repeats):
+    """``transform`` curves/s at 200 points with the defaults for new models (period input,
+    paper width), periods searched anew each call; and the period search alone."""
+    from sklearn_astromer import _periods
+    from sklearn_astromer._validation import check_light_curves
+
+    curves = make_curves(n_curves, 200)
+    embedder = AstromerEmbedder(d_model=256, max_epochs=0, device="cpu",
+                                random_state=0).fit(make_curves(4, 50))
+
+    def fresh(function):
+        def run():
+            _periods._cache.clear()  # measure the search, not the cache
+            function()
+        return run
+
+    light_curves = check_light_curves(curves)
+    return {
+        "transform_curves_per_s": median_rate(fresh(lambda: embedder.transform(curves)),
+                                              n_curves, repeats),
+        "period_search_curves_per_s": median_rate(fresh(lambda: _periods.lomb_scargle_periods(
+            light_curves, n_jobs=torch.get_num_threads())), n_curves, repeats),
+    }
+
+
+def loss_curves(n_curves, epochs):
+    """Training and validation losses per epoch of one pre-training in each precision."""
+    curves = make_curves(n_curves, 200)
+    histories = {}
+    for precision in ("float32", "bfloat16"):
+        embedder = AstromerEmbedder(d_model=64, max_epochs=epochs, precision=precision,
+                                    validation_fraction=0.2, patience=epochs, device="cpu",
+                                    random_state=0).fit(curves)
+        histories[precision] = [{key: row.get(key) for key in ("epoch", "train_loss",
+                                                               "valid_loss")}
+                                for row in embedder.net_.history]
+    return histories
+
+
+def bench_multimodal_fit(n_per_class, repeats):
+    """Objects/s of one-epoch CLIP ``fit`` calls of MultimodalCLIPEmbedder, per precision."""
+    from sklearn_astromer import MultimodalCLIPEmbedder
+    from sklearn_astromer.datasets import make_multimodal
+
+    frame, _ = make_multimodal(n_per_class, random_state=0)
+    rates = {}
+    for precision in ("float32", "bfloat16"):
+        def fit_one_epoch():
+            MultimodalCLIPEmbedder(max_epochs=1, warmup_epochs=0, batch_size=64,
+                                   validation_fraction=None, precision=precision,
+                                   device="cpu", random_state=0).fit(frame)
+        rates[precision] = median_rate(fit_one_epoch, len(frame), repeats)
+    return rates
 
 
 MEMORY_PROBE = """
@@ -115,7 +185,9 @@ from _curves import make_curves
 from sklearn_astromer import AstromerEmbedder
 n_curves = {n_curves}
 embedder = AstromerEmbedder(d_model=64, n_layers=2, n_heads=4, d_ff=128, max_epochs=0,
-                            device="cpu", random_state=0).fit(make_curves(4, 50))
+                            time_encoding="paper", period_input=False,
+                            magnitude_scaling="none", device="cpu",
+                            random_state=0).fit(make_curves(4, 50))
 curves = make_curves(n_curves, 200)
 
 def rss_mib(field):
@@ -208,8 +280,16 @@ def main(argv=None):
     bfloat16_200 = {variant: bench_transform(variant, [200], n_curves, repeats,
                                              precision="bfloat16")["auto"]["200"]
                     for variant in ("corrected", "paper")}
-    fit = {variant: bench_fit(variant, 32 if quick else 256, repeats, fit_batch)
+    n_fit = 32 if quick else 256
+    fit = {variant: bench_fit(variant, n_fit, repeats, fit_batch)
            for variant in ("corrected", "paper")}
+    fit_bfloat16 = {variant: bench_fit(variant, n_fit, repeats, fit_batch, "bfloat16")
+                    for variant in ("corrected", "paper")}
+    fine_tune = {precision: bench_fit("paper", n_fit, repeats, fit_batch, precision,
+                                      supervised=True) for precision in ("float32", "bfloat16")}
+    period_input = bench_period_input(32 if quick else 256, repeats)
+    multimodal_fit = bench_multimodal_fit(2 if quick else 20, repeats)
+    losses = loss_curves(32 if quick else 512, 2 if quick else 15)
     memory = bench_memory([500, 2000] if quick else [10_000, 100_000])
     roofline_runs.append(matmul_gflops(repeats=5 if quick else 20))
     original = bench_original(original_python(args.original_python), {
@@ -242,6 +322,11 @@ def main(argv=None):
         "transform_torch_mm_fraction_200": {
             v: g / roofline["torch_mm"] for v, g in achieved.items()},
         "fit_windows_per_s": fit,
+        "fit_bfloat16_windows_per_s": fit_bfloat16,
+        "fine_tune_windows_per_s": fine_tune,
+        "period_input": period_input,
+        "multimodal_fit_objects_per_s": multimodal_fit,
+        "pretraining_losses_by_precision": losses,
         "memory_transform_200_points": {str(k): v for k, v in memory.items()},
         "original_package": original,
     }
@@ -255,6 +340,10 @@ def main(argv=None):
                 for variant, rate in transform_200_after.items()},
             "fit": {variant: rate / original["fit_windows_per_s"]
                     for variant, rate in fit.items()},
+            "fit_bfloat16": {variant: rate / original["fit_windows_per_s"]
+                             for variant, rate in fit_bfloat16.items()},
+            "fine_tune": {precision: rate / original["fit_windows_per_s"]
+                          for precision, rate in fine_tune.items()},
         }
     path = write_result("speed", payload, quick, args.output_dir)
     report(payload)
@@ -283,7 +372,18 @@ def report(payload):
         ", ".join(f"{k} {v:.0f}" for k, v in run.items()) for run in
         payload["matmul_gflops_runs"]))
     for variant, rate in payload["fit_windows_per_s"].items():
-        print(f"fit [{variant}] {rate:.0f} windows/s")
+        print(f"fit [{variant}] {rate:.0f} windows/s float32, "
+              f"{payload['fit_bfloat16_windows_per_s'][variant]:.0f} bfloat16")
+    print("supervised fine-tuning [paper]: " + ", ".join(
+        f"{precision} {rate:.0f} windows/s"
+        for precision, rate in payload["fine_tune_windows_per_s"].items()))
+    period = payload["period_input"]
+    print(f"defaults for new models (period input), transform at 200 pts: "
+          f"{period['transform_curves_per_s']:.0f}/s; period search alone "
+          f"{period['period_search_curves_per_s']:.0f} curves/s")
+    print("MultimodalCLIPEmbedder CLIP fit: " + ", ".join(
+        f"{precision} {rate:.0f} objects/s"
+        for precision, rate in payload["multimodal_fit_objects_per_s"].items()))
     for n_curves, usage in payload["memory_transform_200_points"].items():
         print(f"memory N={n_curves}: +{usage['growth_during_transform_mib']:.0f} MiB during "
               f"transform (peak {usage['rss_peak_mib']:.0f} MiB)")
@@ -298,7 +398,8 @@ def report(payload):
     for variant, ratios in payload["speedup_over_original"]["transform"].items():
         print(f"speed-up [{variant}] transform " + ", ".join(
             f"{length} pts {ratio:.1f}x" for length, ratio in ratios.items())
-            + f"; fit {payload['speedup_over_original']['fit'][variant]:.2f}x")
+            + f"; fit {payload['speedup_over_original']['fit'][variant]:.2f}x float32, "
+              f"{payload['speedup_over_original']['fit_bfloat16'][variant]:.2f}x bfloat16")
 
 
 if __name__ == "__main__":
