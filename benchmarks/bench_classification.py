@@ -23,9 +23,13 @@ and standard deviation over the folds, for:
   models (period input, log-period time encoding, scaled magnitudes,
   warm-up + cosine schedule), frozen;
 - ``ours fine-tuned``: that model fine-tuned supervised on each subset;
+- ``(compact)``: 16 principal components of the embedding and the five
+  descriptors (``n_components=16, include_descriptors=True``; for fine-tuned
+  models the components are fitted on the training part);
 - ``features + X (PCA16)+RF``: the features side by side with 16 principal
   components of embedding X (fitted on the training part), and ``(all
-  dims)`` with the whole embedding, which shows why the reduction is there.
+  dims)`` with the whole embedding, which shows why the reduction is there;
+  ``features + X+RF`` with a compact X.
 
 Every classifier is fitted on the 80 % training part only; supervised
 fine-tuning uses the whole subset with a stratified 20 % validation split
@@ -78,8 +82,10 @@ FULL = dict(
                   patience=5),
     pretrain_epochs=30,
     macho_self_supervised_epochs=2,
-    # Supervised fine-tuning: epochs that give about this many windows, within bounds.
-    fine_tune=dict(windows=4000, min_epochs=3, max_epochs=30, patience=5, batch_size=32),
+    # Supervised fine-tuning: epochs that give about this many windows, within bounds
+    # (batch, learning rate and epochs chosen on a validation simulation of the demo).
+    fine_tune=dict(windows=6000, min_epochs=5, max_epochs=30, patience=6, batch_size=32,
+                   lr=3e-3),
     rf=dict(n_estimators=300),
     features=dict(),  # LightCurveFeatures defaults
     seed=0,
@@ -140,6 +146,12 @@ def frozen_representations(curves, test_curves, ours_dir, config, info):
     ours = AstromerEmbedder.from_pretrained(ours_dir, device="cpu")
     for pooling in ("mean", "layers"):
         reps[f"ours frozen ({pooling})"] = ours.set_params(pooling=pooling).transform(curves)
+    # Compact: 16 principal components (fitted on the unlabelled pool) + descriptors.
+    n_pool = len(curves) - len(test_curves)
+    compact = AstromerEmbedder(pretrained=ours_dir, max_epochs=0, pooling="layers",
+                               n_components=16, include_descriptors=True,
+                               device="cpu").fit(curves[:n_pool])
+    reps["ours frozen (compact)"] = compact.transform(curves)
     info["ours test masked RMSE"] = -ours.score(test_curves)
     info["mean predictor test masked RMSE"] = mean_predictor_rmse(test_curves,
                                                                   ours.config_["max_obs"])
@@ -166,7 +178,8 @@ def fine_tune(start_dir, curves, labels, config, seed):
                          settings["max_epochs"]))
     return AstromerEmbedder(
         pretrained=start_dir, max_epochs=0, fine_tune="supervised", fine_tune_epochs=epochs,
-        batch_size=settings["batch_size"], patience=settings["patience"],
+        fine_tune_lr=settings["lr"], batch_size=settings["batch_size"],
+        patience=settings["patience"],
         validation_fraction=config["validation_share"], pooling="weighted_layers",
         device="cpu", random_state=seed,
     ).fit(curves, labels)
@@ -177,7 +190,7 @@ def run_fold(reps, pool, test_curves, y, train, valid, test, starts, config, see
     predictions = {}
     F = reps["features"]
     for name in ("features", "descriptors", *(f"MACHO frozen ({p})" for p in POOLINGS),
-                 "ours frozen (mean)", "ours frozen (layers)"):
+                 "ours frozen (mean)", "ours frozen (layers)", "ours frozen (compact)"):
         predictions[f"{name}+RF"] = fit_predict("RF", reps[name][train], y[train],
                                                 reps[name][test], seed, config)
     predictions["ours frozen (layers)+LR"] = fit_predict(
@@ -192,6 +205,11 @@ def run_fold(reps, pool, test_curves, y, train, valid, test, starts, config, see
         label = "PCA16" if components else "all dims"
         predictions[f"features + {name} ({label})+RF"] = fit_predict(
             "RF", Z_train, y[train], Z_test, seed, config)
+    for name in ("descriptors", "ours frozen (compact)"):
+        Z = reps[name]
+        predictions[f"features + {name}+RF"] = fit_predict(
+            "RF", np.hstack([F[train], Z[train]]), y[train], np.hstack([F[test], Z[test]]),
+            seed, config)
     subset = np.concatenate([train, valid])
     for name, start_dir in starts.items():
         with Timed() as lap:
@@ -204,6 +222,13 @@ def run_fold(reps, pool, test_curves, y, train, valid, test, starts, config, see
         U_train, (U_test,) = union(F[train], Z_train, [F[test]], [Z_test], seed)
         predictions[f"features + {name} fine-tuned (PCA16)+RF"] = fit_predict(
             "RF", U_train, y[train], U_test, seed, config)
+        D = reps["descriptors"]
+        C_train, (C_test,) = union(D[train], Z_train, [D[test]], [Z_test], seed)
+        predictions[f"{name} fine-tuned (compact)+RF"] = fit_predict(
+            "RF", C_train, y[train], C_test, seed, config)
+        predictions[f"features + {name} fine-tuned (compact)+RF"] = fit_predict(
+            "RF", np.hstack([F[train], C_train]), y[train], np.hstack([F[test], C_test]),
+            seed, config)
         predictions[f"{name} fine-tuning seconds"] = lap.seconds
     return predictions
 
