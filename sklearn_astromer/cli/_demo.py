@@ -16,7 +16,7 @@ def add_parser(commands):
                         choices=["ogle", "macho", "asassn", "atlas", "ztf"])
     parser.add_argument("--epochs", type=int, default=3,
                         help="self-supervised fine-tuning epochs")
-    parser.add_argument("--fine-tune-epochs", type=int, default=15,
+    parser.add_argument("--fine-tune-epochs", type=int, default=30,
                         help="supervised fine-tuning epochs (early stopping)")
     parser.add_argument("--pretrain-per-class", type=int, default=60)
     parser.add_argument("--labelled-per-class", type=int, default=40)
