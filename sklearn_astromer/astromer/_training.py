@@ -30,13 +30,17 @@ class WarmupCosine:
     ----------
     total_steps : int
     warmup_share : float, default=WARMUP_SHARE
+    offset : int, default=0
+        Steps already taken (a resumed run continues the schedule).
     """
 
-    def __init__(self, total_steps, warmup_share=WARMUP_SHARE):
+    def __init__(self, total_steps, warmup_share=WARMUP_SHARE, offset=0):
         self.warmup = max(1, int(total_steps * warmup_share))
         self.decay = max(1, total_steps - self.warmup)
+        self.offset = offset
 
     def __call__(self, step):
+        step += self.offset
         if step < self.warmup:
             return (step + 1) / self.warmup
         progress = min(1.0, (step - self.warmup) / self.decay)

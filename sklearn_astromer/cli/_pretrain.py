@@ -14,7 +14,9 @@ leaves nothing behind; a run whose loss or weights stop being finite fails
 without saving that epoch.
 """
 
+import inspect
 import json
+import math
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .._console import epoch_log
+
 from ._checkpoints import (
     BEST_PARAMS,
     HISTORY_FILE,
@@ -35,10 +38,13 @@ from ._common import add_runtime_arguments, check_device, check_model_source, ob
 from ._inputs import add_input_arguments, open_collection
 
 STATE_FILE = "pretrain.json"
+# Settings whose default is the library's own for new models (AstromerEmbedder's).
+LIBRARY_DEFAULTS = ("time_encoding", "period_input", "magnitude_scaling", "lr_schedule")
 # Settings of a run, with their defaults; a resumed run takes them from STATE_FILE.
 SETTINGS = {
     "d_model": 256, "n_layers": 2, "n_heads": 4, "d_ff": 128, "dropout": 0.1, "max_obs": 200,
-    "variant": "corrected", "pretrained": None, "lr": 1e-3, "batch_size": 64,
+    "variant": "corrected", **dict.fromkeys(LIBRARY_DEFAULTS),
+    "pretrained": None, "lr": 1e-3, "batch_size": 64,
     "validation_fraction": 0.2, "patience": 10, "random_state": None,
 }
 
@@ -70,8 +76,19 @@ def add_parser(commands):
     model.add_argument("--dropout", type=float, help="dropout rate (default: 0.1)")
     model.add_argument("--variant", choices=["corrected", "paper"],
                        help="encoder variant (default: corrected)")
+    model.add_argument("--time-encoding", choices=["paper", "log_periods", "learnable"],
+                       help="how times enter (default: the library's for new models)")
+    model.add_argument("--period-input", dest="period_input", action="store_true",
+                       default=None, help="give the model each light curve's Lomb-Scargle "
+                                          "phase and descriptors (default for new models)")
+    model.add_argument("--no-period-input", dest="period_input", action="store_false")
+    model.add_argument("--magnitude-scaling", choices=["std", "none"],
+                       help="per-window scaling (default: the library's for new models)")
     training = parser.add_argument_group("training")
     training.add_argument("--lr", type=float, help="Adam learning rate (default: 1e-3)")
+    training.add_argument("--lr-schedule", choices=["warmup_cosine", "constant"],
+                          help="over the --epochs of the whole run, resumed runs included "
+                               "(default: the library's for new models)")
     training.add_argument("--validation-fraction", type=float,
                           help="share held out for early stopping (default: 0.2)")
     training.add_argument("--patience", type=int, help="early-stopping patience (default: 10)")
@@ -109,8 +126,10 @@ def run(args):
     callbacks, last = pretrain_callbacks(checkpoints, resume=bool(history))
     if not args.quiet:
         callbacks.append(("epoch_log", epoch_log()))
-    embedder = AstromerEmbedder(**settings, max_epochs=remaining, callbacks=callbacks,
-                                device=args.device, verbose=0)
+    callbacks += _schedule(settings, len(light_curves), args.epochs, len(history))
+    embedder = AstromerEmbedder(**{**settings, "lr_schedule": "constant"},
+                                max_epochs=remaining,
+                                callbacks=callbacks, device=args.device, verbose=0)
     with _discarded_unless_an_epoch_finishes(args.out, checkpoints, new=not history):
         if not history:
             checkpoints.mkdir(parents=True, exist_ok=True)
@@ -127,6 +146,33 @@ def run(args):
     _check_finite(embedder)
     embedder.save_pretrained(args.out)
     return _report(embedder, args, checkpoints, stopped, say)
+
+
+def _library_defaults():
+    """AstromerEmbedder's defaults for the settings of :data:`LIBRARY_DEFAULTS`."""
+    from ..astromer import AstromerEmbedder
+
+    parameters = inspect.signature(AstromerEmbedder.__init__).parameters
+    return {key: parameters[key].default for key in LIBRARY_DEFAULTS}
+
+
+def _schedule(settings, n_curves, epochs, finished):
+    """The run's learning-rate schedule as a callback that continues across ``--resume``.
+
+    The estimator's own schedule would start again at every resumed run; this
+    one spans the run's ``epochs`` and starts after the ``finished`` ones.
+    """
+    from skorch.callbacks import LRScheduler
+    from torch.optim.lr_scheduler import LambdaLR
+
+    from ..astromer._training import WarmupCosine, validation_size
+
+    if settings.get("lr_schedule", "constant") != "warmup_cosine":
+        return []
+    n_train = n_curves - validation_size(n_curves, settings["validation_fraction"])
+    steps_per_epoch = math.ceil(n_train / settings["batch_size"])
+    schedule = WarmupCosine(epochs * steps_per_epoch, offset=finished * steps_per_epoch)
+    return [("lr_schedule", LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch"))]
 
 
 def _report(embedder, args, checkpoints, stopped, say):
@@ -189,7 +235,7 @@ def _settings(args, checkpoints, say):
     if (checkpoints / HISTORY_FILE).exists():
         raise ValueError(f"{checkpoints} holds the checkpoints of an earlier run: pass --resume "
                          "to continue it, or choose another --out.")
-    settings = {**SETTINGS, **given}
+    settings = {**SETTINGS, **_library_defaults(), **given}
     if settings["random_state"] is None:
         settings["random_state"] = int(np.random.SeedSequence().entropy % (2**31 - 1))
     return settings, []

@@ -168,6 +168,12 @@ def test_pretrain_saves_a_loadable_model_with_checkpoints(model_dir):
         path.name for path in checkpoints.iterdir()}
     embedder = AstromerEmbedder.from_pretrained(model_dir)
     assert embedder.config_["d_model"] == 16 and embedder.config_["max_obs"] == 32
+    # a new model takes the library's defaults, recorded for --resume
+    settings = json.loads((checkpoints / "pretrain.json").read_text())
+    defaults = AstromerEmbedder()
+    for key in ("time_encoding", "period_input", "magnitude_scaling", "lr_schedule"):
+        assert settings[key] == getattr(defaults, key)
+    assert embedder.config_["time_encoding"] == defaults.time_encoding
 
 
 def test_interrupted_pretraining_resumes_without_losing_epochs(files, tmp_path, monkeypatch,
