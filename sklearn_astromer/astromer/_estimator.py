@@ -70,12 +70,14 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         learns a [MASK] value.
     pe_base : float, default=10000.0
         Base of the paper time encoding's frequencies.
-    time_encoding : {"log_periods", "learnable", "paper"}, default="log_periods"
+    time_encoding : {"paper", "log_periods", "learnable"}, default="paper"
         How observation times enter. ``"paper"``: the published ladder, whose
-        fastest frequency is 1 rad/day (periods under ~6 days alias);
-        ``"log_periods"``: sine/cosine pairs at periods log-spaced from 3
-        hours to 3 years (ASTROMER's own unused ladder); ``"learnable"``: the
-        same, trained.
+        fastest frequency is 1 rad/day (periods under ~6 days alias: the
+        period input is what resolves them); ``"log_periods"``: sine/cosine
+        pairs at periods log-spaced from 3 hours to 3 years (ASTROMER's own
+        unused ladder); ``"learnable"``: the same, trained. With the period
+        input, the paper's ladder gave the best embeddings and
+        reconstructions (ablation in ``benchmarks/README.md``).
     period_input : "auto" or bool, default="auto"
         Give the model each light curve's Lomb-Scargle period: every
         observation gets its phase (a few harmonics) and every window its log
@@ -268,7 +270,7 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         *,
         variant="corrected",
         pe_base=10000.0,
-        time_encoding="log_periods",
+        time_encoding="paper",
         period_input="auto",
         magnitude_scaling="std",
         pretrained=None,
