@@ -3,11 +3,17 @@
 * ``classification.png`` -- macro F1 against labelled light curves per class,
   one panel per simulated survey, one line per method, error bars one
   standard deviation over folds (the layout of the ASTROMER paper's Fig. 11);
-* ``classification.md`` -- the same numbers as Markdown tables (for the README);
+* ``classification.md`` -- the same numbers as Markdown tables (for the README),
+  every method (the figure shows the main ones);
+* ``ablation.md`` -- the ablation of encodings, period input and recipe
+  (validation and test macro F1, masked RMSE against the window-mean
+  predictor), from ``ablation.json``;
 * ``speed.png`` -- ``transform`` throughput (light curves/s) per curve length
   and encoder variant, next to the original package's (when it was measured)
-  and the matmul roofline, and pre-training throughput (windows/s), from
-  ``speed.json`` when present.
+  and the matmul roofline, and pre-training throughput (windows/s) in float32
+  and bfloat16, from ``speed.json`` when present;
+* ``speed_losses.png`` -- the pre-training loss curves in float32 and
+  bfloat16 from the same file.
 
 With ``--quick`` the ``*_quick.json`` files are read and ``*_quick.png``
 written, so smoke runs never overwrite the real figures. A missing results
@@ -24,14 +30,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from _common import parse_args  # noqa: E402
 
-STYLES = {  # method -> (colour, marker, line style)
+STYLES = {  # method -> (colour, marker, line style); the methods the figure shows
     "features+RF": ("black", "s", "-"),
-    "LSTM": ("0.5", "v", "--"),
-    "pretrained+RF": ("tab:blue", "o", "-"),
-    "pretrained+LR": ("tab:blue", "^", ":"),
-    "pretrained+MLP": ("tab:blue", "D", "--"),
-    "fine-tuned+RF": ("tab:green", "o", "-"),
-    "MACHO weights+RF": ("tab:orange", "o", "-"),
+    "descriptors+RF": ("0.5", "s", ":"),
+    "MACHO frozen (mean)+RF": ("tab:orange", "o", ":"),
+    "MACHO+period fine-tuned+RF": ("tab:orange", "o", "-"),
+    "MACHO+period fine-tuned: head": ("tab:orange", "^", "--"),
+    "ours frozen (compact)+RF": ("tab:blue", "o", ":"),
+    "ours fine-tuned (compact)+RF": ("tab:blue", "o", "-"),
+    "ours fine-tuned: head": ("tab:blue", "^", "--"),
+    "features + ours fine-tuned (compact)+RF": ("tab:green", "D", "-"),
+    "features + ours frozen (layers) (all dims)+RF": ("tab:red", "x", ":"),
 }
 
 
@@ -41,7 +50,9 @@ def plot_classification(result, path):
     fig, axes = plt.subplots(1, len(surveys), figsize=(4.6 * len(surveys) + 2.0, 4.2),
                              squeeze=False, sharey=True)
     for ax, (survey, outcome) in zip(axes[0], surveys.items()):
-        for method, by_size in outcome["results"].items():
+        shown = {method: by_size for method, by_size in outcome["results"].items()
+                 if method in STYLES} or outcome["results"]
+        for method, by_size in shown.items():
             sizes = sorted(by_size, key=int)
             colour, marker, line = STYLES.get(method, (None, "o", "-"))
             ax.errorbar([int(s) for s in sizes], [by_size[s]["f1_mean"] for s in sizes],
@@ -69,6 +80,8 @@ def plot_speed(result, path):
     transform = dict(result.get("transform_curves_per_s", {}))
     transform = {f"ours, {variant}": rates for variant, rates in transform.items()}
     fit = {f"ours, {variant}": rate for variant, rate in result.get("fit_windows_per_s", {}).items()}
+    fit.update({f"ours, {variant}, bf16": rate for variant, rate in
+                result.get("fit_bfloat16_windows_per_s", {}).items()})
     original = result.get("original_package", {})
     if original.get("installed"):
         by_batch = original["encode_curves_per_s"]
@@ -105,10 +118,66 @@ def plot_speed(result, path):
     right.set_ylabel("fit: 200-point windows / s")
     machine = result.get("environment", {}).get("machine", {})
     fig.suptitle(f"AstromerEmbedder at paper size (d_model 256) on {machine.get('cores', '?')} "
-                 f"CPU cores, float32 ({result.get('mode', '?')} mode)")
+                 f"CPU cores, float32 unless marked bf16 ({result.get('mode', '?')} mode)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def plot_precision_losses(result, path):
+    """Pre-training loss per epoch in float32 and bfloat16 (they should agree within noise)."""
+    histories = result.get("pretraining_losses_by_precision")
+    if not histories:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for (precision, history), colour in zip(histories.items(), ("tab:blue", "tab:orange")):
+        epochs = [row["epoch"] for row in history]
+        ax.plot(epochs, [row["train_loss"] for row in history], color=colour, marker="o",
+                label=f"{precision}, training")
+        if all(row.get("valid_loss") is not None for row in history):
+            ax.plot(epochs, [row["valid_loss"] for row in history], color=colour,
+                    linestyle="--", label=f"{precision}, validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("masked RMSE (scaled magnitudes)")
+    ax.set_title("Pre-training in float32 and in mixed bfloat16")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def ablation_table(result):
+    """Markdown table of the ablation: per variant, averaged over the surveys."""
+    surveys = list(next(iter(result["variants"].values()))["surveys"])
+    sizes = [str(size) for size in result["params"]["sizes"]]
+
+    def mean(values):
+        return sum(values) / len(values)
+
+    def f1(scores, kind, split, size):
+        return mean([scores[survey][kind][split][size]["f1_mean"] for survey in surveys])
+
+    lines = [f"Frozen embeddings (`pooling=\"layers\"`), macro F1 averaged over "
+             f"{' and '.join(s.upper() for s in surveys)} and {result['params']['n_folds']} "
+             "folds, validation / test; masked RMSE of the validation sets as a fraction of "
+             "the window-mean predictor's.", "",
+             "| variant | RMSE / mean | " + " | ".join(
+                 f"RF {size}/class | LR {size}/class" for size in sizes) + " | pre-training |",
+             "| --- | ---: |" + " ---: | ---: |" * len(sizes) + " ---: |"]
+    for name, variant in result["variants"].items():
+        scores = {survey: variant["surveys"][survey]["layers"] for survey in surveys}
+        ratio = mean([variant["surveys"][survey]["rmse_ratio"] for survey in surveys])
+        cells = [f"{f1(scores, kind, 'valid', size):.3f} / {f1(scores, kind, 'test', size):.3f}"
+                 for size in sizes for kind in ("RF", "LR")]
+        lines.append(f"| {name} | {ratio:.2f} | " + " | ".join(cells)
+                     + f" | {variant['seconds']:.0f} s |")
+    for name in next(iter(result["baselines"].values())):
+        scores = {survey: result["baselines"][survey][name] for survey in surveys}
+        cells = [f"{f1(scores, kind, 'valid', size):.3f} / {f1(scores, kind, 'test', size):.3f}"
+                 for size in sizes for kind in ("RF", "LR")]
+        lines.append(f"| *{name} (no model)* | — | " + " | ".join(cells) + " | — |")
+    return "\n".join(lines) + "\n"
 
 
 def classification_table(result):
@@ -136,6 +205,12 @@ def main(argv=None):
     args = parse_args(__doc__, argv)
     suffix = "_quick" if args.quick else ""
     written = []
+    ablation = args.output_dir / f"ablation{suffix}.json"
+    if ablation.exists():
+        table = ablation.with_suffix(".md")
+        table.write_text(ablation_table(json.loads(ablation.read_text())))
+        written.append(table)
+        print(f"written {table}")
     for name, plot in (("classification", plot_classification), ("speed", plot_speed)):
         source = args.output_dir / f"{name}{suffix}.json"
         if not source.exists():
@@ -146,6 +221,11 @@ def main(argv=None):
         plot(result, target)
         written.append(target)
         print(f"written {target}")
+        if name == "speed":
+            losses = source.with_name(f"speed_losses{suffix}.png")
+            if plot_precision_losses(result, losses):
+                written.append(losses)
+                print(f"written {losses}")
         if name == "classification":
             table = source.with_suffix(".md")
             table.write_text(classification_table(result))
