@@ -27,6 +27,33 @@ from sklearn_astromer.preprocessing import curve_descriptors as descriptors_of_c
 #: Principal components of an embedding kept beside the features in a union.
 UNION_COMPONENTS = 16
 
+#: The protocol's settings shared by the scripts (each adds its own).
+PROTOCOL = dict(
+    surveys=["ogle", "ztf"],
+    classes=None,  # all ten simulated classes
+    n_folds=3,
+    n_test=100,
+    n_valid=50,
+    validation_share=0.2,
+    n_unlabelled=3000,  # pre-training set, split evenly over the surveys and classes
+    n_obs=None,  # the surveys' own epoch-count distributions
+    rf=dict(n_estimators=300),
+    features=dict(),  # LightCurveFeatures defaults
+    seed=0,
+)
+#: Their smoke-run (``--quick``) values.
+QUICK_PROTOCOL = dict(
+    surveys=["ztf"],
+    classes=["RRab", "EA", "Mira"],
+    sizes=[20],
+    n_folds=1,
+    n_test=10,
+    n_unlabelled=60,
+    n_obs=(40, 80),
+    rf=dict(n_estimators=50),
+    features=dict(max_n_frequencies=2000),
+)
+
 
 def simulate(n_per_class, survey, seed, config):
     """``(light curves, labels)`` of a simulated survey."""

@@ -38,6 +38,8 @@ import os
 import numpy as np
 from _common import Stopwatch, environment_info, parse_args, write_result
 from _protocol import (
+    PROTOCOL,
+    QUICK_PROTOCOL,
     curve_descriptors,
     draw_subset,
     fit_predict,
@@ -69,38 +71,20 @@ VARIANTS = {
     "lr 2e-3": dict(lr=2e-3),
 }
 FULL = dict(
-    surveys=["ogle", "ztf"],
-    classes=None,
+    PROTOCOL,
     sizes=[20, 100],
-    n_folds=3,
-    n_test=100,
-    n_valid=50,
-    validation_share=0.2,
-    n_unlabelled=3000,
-    n_obs=None,
     # The library's defaults for new models, at a size two CPU cores train in minutes.
     astromer=dict(d_model=64, n_layers=2, n_heads=4, d_ff=128, validation_fraction=0.1,
                   patience=5),
     epochs=20,
     poolings=["layers"],
-    rf=dict(n_estimators=300),
-    features=dict(),
-    seed=0,
 )
 QUICK = dict(
     FULL,
-    surveys=["ztf"],
-    classes=["RRab", "EA", "Mira"],
-    sizes=[20],
-    n_folds=1,
-    n_test=10,
+    **QUICK_PROTOCOL,
     n_valid=10,
-    n_unlabelled=60,
-    n_obs=(40, 80),
     astromer=dict(FULL["astromer"], d_model=16, n_heads=2, d_ff=16),
     epochs=1,
-    rf=dict(n_estimators=50),
-    features=dict(max_n_frequencies=2000),
 )
 
 

@@ -48,6 +48,8 @@ import numpy as np
 import torch
 from _common import Stopwatch, environment_info, parse_args, write_result
 from _protocol import (
+    PROTOCOL,
+    QUICK_PROTOCOL,
     Timed,
     curve_descriptors,
     draw_subset,
@@ -67,15 +69,8 @@ from sklearn_astromer.features import LightCurveFeatures
 POOLINGS = ("mean", "max", "mean_std", "layers", "weighted_layers")
 
 FULL = dict(
-    surveys=["ogle", "ztf"],
-    classes=None,  # all ten simulated classes
+    PROTOCOL,
     sizes=[20, 50, 100, 500],
-    n_folds=3,
-    n_test=100,
-    n_valid=50,
-    validation_share=0.2,
-    n_unlabelled=3000,  # pre-training set, split evenly over the surveys and classes
-    n_obs=None,  # the surveys' own epoch-count distributions
     # Our model pre-trained from scratch: the library's defaults for new models,
     # at a size two CPU cores train in minutes.
     astromer=dict(d_model=64, n_layers=2, n_heads=4, d_ff=128, validation_fraction=0.1,
@@ -86,26 +81,15 @@ FULL = dict(
     # (batch, learning rate and epochs chosen on a validation simulation of the demo).
     fine_tune=dict(windows=6000, min_epochs=5, max_epochs=30, patience=6, batch_size=32,
                    lr=3e-3),
-    rf=dict(n_estimators=300),
-    features=dict(),  # LightCurveFeatures defaults
-    seed=0,
 )
 QUICK = dict(
     FULL,
-    surveys=["ztf"],
-    classes=["RRab", "EA", "Mira"],
-    sizes=[20],
-    n_folds=1,
-    n_test=10,
+    **QUICK_PROTOCOL,
     n_valid=5,
-    n_unlabelled=60,
-    n_obs=(40, 80),
     astromer=dict(FULL["astromer"], d_model=16, n_heads=2, d_ff=16),
     pretrain_epochs=1,
     macho_self_supervised_epochs=1,
     fine_tune=dict(FULL["fine_tune"], windows=20, min_epochs=1, max_epochs=1),
-    rf=dict(n_estimators=50),
-    features=dict(max_n_frequencies=2000),
 )
 
 
