@@ -21,6 +21,8 @@ NEEDS_SHARED_DATA = {"bench_fidelity.py"}
 # Keys the quick JSON of some scripts must have (every one has "environment").
 EXPECTED_KEYS = {
     "bench_classification.py": ("params", "surveys"),
+    "bench_ablation.py": ("variants", "baselines"),
+    "bench_pretrain.py": ("pretrain", "rmse_ratio", "classification"),
     "bench_fidelity.py": ("ours_pooled", "original_pooled"),
     "bench_multimodal.py": ("summary", "retrieval", "targets", "runs"),
 }
