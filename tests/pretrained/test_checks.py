@@ -119,14 +119,14 @@ def test_corrupt_safetensors_names_the_file(model_dir, cut):
 ], ids=["missing", "unexpected", "shape"])
 def test_weights_that_do_not_fit_are_refused_before_building(model_dir, monkeypatch, change,
                                                              message):
-    from sklearn_astromer.astromer import _estimator
+    from sklearn_astromer.astromer import _building
 
     _edit_weights(model_dir, change)
 
     def no_build(*args, **kwargs):
         raise AssertionError("the model was built before its weights were checked")
 
-    monkeypatch.setattr(_estimator, "AstromerNet", no_build)
+    monkeypatch.setattr(_building, "AstromerNet", no_build)
     with pytest.raises(ValueError, match=rf"model\.safetensors: .*{message}"):
         AstromerEmbedder.from_pretrained(model_dir)
 
