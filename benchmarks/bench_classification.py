@@ -20,7 +20,7 @@ and standard deviation over the folds, for:
   embeddings, ``+RF``);
 - ``ours frozen (POOLING)+RF/LR``: a small ASTROMER pre-trained from scratch
   on an unlabelled mix of the surveys with the library's defaults for new
-  models (period input, log-period time encoding, scaled magnitudes,
+  models (period input, the paper's time encoding, scaled magnitudes,
   warm-up + cosine schedule), frozen;
 - ``ours fine-tuned``: that model fine-tuned supervised on each subset;
 - ``(compact)``: 16 principal components of the embedding and the five

@@ -32,7 +32,7 @@ from sklearn.preprocessing import LabelEncoder
 
 from sklearn_astromer import AstromerEmbedder
 
-FULL = dict(survey="ogle", per_class=300, epochs=30, classes=None, n_obs=None, size=100,
+FULL = dict(survey="ogle", per_class=300, epochs=20, classes=None, n_obs=None, size=100,
             n_test=100, n_folds=3, validation_share=0.2, rf=dict(n_estimators=300), seed=0)
 QUICK = dict(FULL, per_class=3, epochs=1, size=4, n_test=3, n_folds=1,
              rf=dict(n_estimators=20), classes=None, n_obs=(40, 80))
