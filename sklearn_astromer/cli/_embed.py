@@ -55,7 +55,7 @@ def run(args):
     check_device(args.device)
     check_model_source(args.model)
     collection = open_collection(args)
-    params = {"device": args.device}
+    params = {"device": args.device, "precision": args.precision}
     if args.batch_size:
         params["batch_size"] = args.batch_size
     if args.pooling:

@@ -129,7 +129,8 @@ def run(args):
     callbacks += _schedule(settings, len(light_curves), args.epochs, len(history))
     embedder = AstromerEmbedder(**{**settings, "lr_schedule": "constant"},
                                 max_epochs=remaining,
-                                callbacks=callbacks, device=args.device, verbose=0)
+                                callbacks=callbacks, device=args.device,
+                                precision=args.precision, verbose=0)
     with _discarded_unless_an_epoch_finishes(args.out, checkpoints, new=not history):
         if not history:
             checkpoints.mkdir(parents=True, exist_ok=True)

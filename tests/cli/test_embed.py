@@ -50,3 +50,16 @@ def test_output_reads_back_as_the_float32_embeddings(table, tiny_model, tmp_path
     assert written["object_id"].tolist() == [f"s{index:02d}" for index in range(6)]
     expected = AstromerEmbedder.from_pretrained(tiny_model).transform(light_curves)
     np.testing.assert_array_equal(written.iloc[:, 1:].to_numpy(np.float32), expected)
+
+
+def test_precision_option_embeds_as_the_estimator_does(table, tiny_model, tmp_path):
+    path, light_curves = table
+    output = tmp_path / "out.csv"
+    assert main(["embed", str(path), "--model", str(tiny_model), "-o", str(output),
+                 "--precision", "bfloat16", "-q"]) == 0
+    written = pd.read_csv(output).iloc[:, 1:].to_numpy(np.float32)
+    expected = AstromerEmbedder.from_pretrained(tiny_model,
+                                                precision="bfloat16").transform(light_curves)
+    np.testing.assert_allclose(written, expected, rtol=1e-6, atol=1e-6)
+    float32 = AstromerEmbedder.from_pretrained(tiny_model).transform(light_curves)
+    assert not np.array_equal(written, float32)

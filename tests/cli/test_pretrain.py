@@ -180,3 +180,19 @@ def test_new_models_take_the_library_defaults_and_the_schedule_resumes(tmp_path)
     assert name == "lr_schedule" and callback.step_every == "batch"
     assert [resumed(step) for step in range(48)] == [whole(32 + step) for step in range(48)]
     assert _schedule({**settings, "lr_schedule": "constant"}, 100, 10, 0) == []
+
+
+def test_precision_option_trains_in_mixed_precision(table, tmp_path, monkeypatch):
+    precisions = []
+    fit = AstromerEmbedder.fit
+
+    def recording_fit(self, X, y=None):
+        precisions.append(self.precision)
+        return fit(self, X, y)
+
+    monkeypatch.setattr(AstromerEmbedder, "fit", recording_fit)
+    out = tmp_path / "run"
+    assert main(["pretrain", str(table), "--out", str(out), "--epochs", "1", *TINY,
+                 "--precision", "bfloat16"]) == 0
+    assert precisions == ["bfloat16"]
+    assert AstromerEmbedder.from_pretrained(out).transform(make_sinusoids(2, 30)[0]).shape[0] == 2
