@@ -204,6 +204,8 @@ def headline_table(result, per_class_size="100"):
     lines = []
     for survey, outcome in result["surveys"].items():
         results = outcome["results"]
+        if BASELINE not in results:
+            continue
         sizes = sorted(results[BASELINE], key=int)
         lines += [f"**simulated {survey.upper()}**: best method of each family per column "
                   f"(macro F1, mean over folds; in brackets the lead over {BASELINE})", "",
@@ -214,14 +216,21 @@ def headline_table(result, per_class_size="100"):
         for family, member in FAMILIES.items():
             cells = []
             for s in sizes:
-                method = max((m for m in results if member(m) and s in results[m]),
-                             key=lambda m: results[m][s]["f1_mean"])
+                members = [m for m in results if member(m) and s in results[m]]
+                if not members:
+                    cells.append("—")
+                    continue
+                method = max(members, key=lambda m: results[m][s]["f1_mean"])
                 value = results[method][s]["f1_mean"]
                 lead = value - results[BASELINE][s]["f1_mean"]
                 cells.append(f"{value:.3f} ({lead:+.3f}) {method.removesuffix('+RF')}")
             lines.append(f"| {family} | " + " | ".join(cells) + " |")
         classes = outcome["classes"]
-        shown = [m for m in PER_CLASS_METHODS if per_class_size in results.get(m, {})]
+        shown = [m for m in PER_CLASS_METHODS
+                 if "per_class_f1" in results.get(m, {}).get(per_class_size, {})]
+        if not shown:
+            lines.append("")
+            continue
         lines += ["", f"Per-class F1 at {per_class_size} labels per class:", "",
                   "| method | " + " | ".join(classes) + " |", "| --- |" + " ---: |" * len(classes)]
         for method in shown:
