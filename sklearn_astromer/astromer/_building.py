@@ -211,7 +211,12 @@ class ModelBuildingMixin:
         if train:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
-                net.partial_fit(LightCurveIndexDataset(len(light_curves)), labels)
+                try:
+                    net.partial_fit(LightCurveIndexDataset(len(light_curves)), labels)
+                finally:
+                    # Training may stop (early, or on an error) inside the
+                    # head-only phase, with the encoder still frozen.
+                    _supervised.unfreeze(model.encoder)
             release_training_data(net)
         net.module_.eval()
         self.classifier_net_ = net
@@ -235,6 +240,8 @@ class ModelBuildingMixin:
                     self._sampler(light_curves, periods), labels, seed=seed + 1, fixed=True),
                 sink=print if self.verbose else silent, stage="fine_tuning", labels=labels,
                 gradient_clip=FINE_TUNE_GRADIENT_CLIP,
+                extra_callbacks=_supervised.head_first_callbacks(self.head_epochs,
+                                                                 self.fine_tune_epochs),
             )
         return _supervised.make_classifier_net(
             model, weights=weights, lr=self.fine_tune_lr or self.lr,

@@ -130,6 +130,13 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         Epochs of supervised fine-tuning.
     fine_tune_lr : float or None, default=None
         Learning rate of supervised fine-tuning (None: ``lr``).
+    head_epochs : int, default=5
+        First epochs of supervised fine-tuning that train the head alone,
+        the encoder frozen; the encoder then trains with it ("linear probing
+        then fine-tuning"). Early stopping keeps the best epoch of both
+        phases, so when training the encoder does not lower the validation
+        loss, ``transform`` gives the encoder's embeddings as they were
+        before fine-tuning. 0 trains both from the first epoch.
     class_weight : {"balanced"} or None, default="balanced"
         Cross-entropy class weights of supervised fine-tuning: inverse class
         frequencies, or equal.
@@ -240,6 +247,7 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         "fine_tune": [StrOptions({"none", "supervised"})],
         "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
         "fine_tune_lr": [Interval(Real, 0, None, closed="neither"), None],
+        "head_epochs": [Interval(Integral, 0, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), None],
         "inference_batch_size": [Interval(Integral, 1, None, closed="left"),
                                  StrOptions({"auto"})],
@@ -282,6 +290,7 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         fine_tune="none",
         fine_tune_epochs=20,
         fine_tune_lr=None,
+        head_epochs=5,
         class_weight="balanced",
         inference_batch_size="auto",
         lr=1e-3,
@@ -319,6 +328,7 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         self.fine_tune = fine_tune
         self.fine_tune_epochs = fine_tune_epochs
         self.fine_tune_lr = fine_tune_lr
+        self.head_epochs = head_epochs
         self.class_weight = class_weight
         self.inference_batch_size = inference_batch_size
         self.lr = lr

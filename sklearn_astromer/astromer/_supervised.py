@@ -3,6 +3,7 @@
 import numpy as np
 import torch
 from skorch import NeuralNet
+from skorch.callbacks import Freezer, Unfreezer
 from sklearn.utils.class_weight import compute_class_weight
 
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
@@ -58,6 +59,30 @@ def class_weights(labels, n_classes, mode):
         return None
     weights = compute_class_weight("balanced", classes=np.arange(n_classes), y=labels)
     return torch.as_tensor(weights, dtype=torch.float32)
+
+
+def head_first_callbacks(head_epochs, max_epochs):
+    """skorch callbacks that keep the encoder frozen for the first ``head_epochs`` epochs.
+
+    Training the head alone first, then the encoder with it ("linear probing
+    then fine-tuning", Kumar et al. 2022), keeps a randomly initialised head
+    from pushing large gradients into the pre-trained encoder. Early stopping
+    picks the best epoch over both phases: when training the encoder never
+    improves the validation loss, the encoder comes back unchanged.
+    """
+    if head_epochs == 0:
+        return []
+    callbacks = [("fine_tuning_freeze_encoder", Freezer("encoder.*"))]
+    if head_epochs < max_epochs:
+        callbacks.append(("fine_tuning_unfreeze_encoder",
+                          Unfreezer("encoder.*", at=head_epochs + 1)))
+    return callbacks
+
+
+def unfreeze(encoder):
+    """Make every encoder parameter trainable again (after a head-first phase)."""
+    for parameter in encoder.parameters():
+        parameter.requires_grad_(True)
 
 
 def make_classifier_model(encoder, n_classes):

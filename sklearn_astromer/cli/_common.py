@@ -33,11 +33,14 @@ def check_model_source(source, option="--model"):
     ``option`` is the command-line option that gave ``source`` (None for a
     positional argument), named in the message.
     """
-    if str(source).lower() not in ("macho", "atlas") and not Path(source).exists():
+    from ..pretrained import SHIPPED_MODELS
+
+    if str(source).lower() not in SHIPPED_MODELS and not Path(source).exists():
         given = f"{option} {source}" if option else str(source)
-        raise FileNotFoundError(f"{given}: no such file or directory (expected 'macho', "
-                                "'atlas', a published zip or folder, or a directory written "
-                                "by save_pretrained).")
+        names = ", ".join(repr(name) for name in SHIPPED_MODELS)
+        raise FileNotFoundError(f"{given}: no such file or directory (expected {names}, a "
+                                "published zip or folder, or a directory written by "
+                                "save_pretrained).")
 
 
 def check_device(device):

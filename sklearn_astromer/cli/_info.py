@@ -39,8 +39,10 @@ def model_format(source):
     directory = saved_model_dir(source)
     if directory is not None:
         size = (directory / WEIGHTS_NAME).stat().st_size
-        shipped = ("" if is_saved_model_dir(source) else ", shipped copy of the published "
-                   f"{PUBLISHED_WEIGHTS[source.lower()].filename}")
+        shipped = ""
+        if not is_saved_model_dir(source):
+            shipped = (f", shipped copy of the published {PUBLISHED_WEIGHTS[source.lower()].filename}"
+                       if source.lower() in PUBLISHED_WEIGHTS else ", shipped with the package")
         return f"sklearn-astromer ({CONFIG_NAME} + {WEIGHTS_NAME}, {_size(size)}){shipped}"
     path = Path(source)
     packed = ""

@@ -260,3 +260,71 @@ def load_ogle3_catalog(path):
     if "StarID" in catalog:  # an integer with gaps
         catalog["StarID"] = catalog["StarID"].astype("Int64")
     return catalog
+
+
+def load_catalina(path, *, classes=None, return_ids=False):
+    """Read labelled Catalina Surveys (CRTS) light curves from a ``.npz`` file the user holds.
+
+    The file holds the concatenated observations of many light curves
+    (the layout of ``lightcurves/crts/crts_train.npz`` in the project's
+    shared data): ``time`` (MJD), ``mag``, ``err``, ``offsets`` (light curve
+    ``i`` is rows ``offsets[i]:offsets[i + 1]``), ``label`` and ``id``. It is
+    read with ``allow_pickle=False``: no code is unpickled.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+    classes : sequence of str or None, default=None
+        Keep only light curves of these classes (in file order); ``None``
+        keeps all.
+    return_ids : bool, default=False
+        Also return the CRTS identifiers.
+
+    Returns
+    -------
+    light_curves : list of ndarray of shape (n_epochs, 3)
+        Time (MJD, days), magnitude (unfiltered, calibrated to V) and its error.
+    labels : ndarray of str
+        The class of each light curve (Drake et al. 2014: ``"EA"``, ``"EW"``,
+        ``"RRab"``, ``"RRc"``, ``"RS_CVn"``, ``"LPV"``, ...).
+    ids : ndarray of str
+        Only with ``return_ids=True``.
+
+    Raises
+    ------
+    ValueError
+        When an array is missing, the offsets do not cover the observations
+        in order, or ``classes`` names a class the file does not hold.
+
+    Notes
+    -----
+    Data: the Catalina Real-Time Transient Survey (Drake et al. 2009, ApJ 696,
+    870) and its Periodic Variable Star Catalog (Drake et al. 2014, ApJS 213,
+    9): cite them when you report results on these light curves.
+    """
+    required = ("time", "mag", "err", "offsets", "label", "id")
+    with np.load(path, allow_pickle=False) as archive:
+        missing = [name for name in required if name not in archive.files]
+        if missing:
+            raise ValueError(f"{path}: no array named {', '.join(missing)}; a Catalina file "
+                             f"holds {', '.join(required)}.")
+        values = np.column_stack([archive["time"].astype(np.float64),
+                                  archive["mag"].astype(np.float64),
+                                  archive["err"].astype(np.float64)])
+        offsets = archive["offsets"].astype(np.int64)
+        labels, ids = archive["label"].astype(str), archive["id"].astype(str)
+    if (offsets.ndim != 1 or len(offsets) != len(labels) + 1 or len(ids) != len(labels)
+            or offsets[0] != 0 or offsets[-1] != len(values) or np.any(np.diff(offsets) < 0)):
+        raise ValueError(f"{path}: 'offsets' must run from 0 to {len(values)} in order, one "
+                         f"more entry than the {len(labels)} labels and ids.")
+    keep = np.ones(len(labels), dtype=bool)
+    if classes is not None:
+        unknown = sorted(set(classes) - set(labels))
+        if unknown:
+            raise ValueError(f"{path} holds no light curve of class {unknown}; its classes "
+                             f"are {sorted(set(labels))}.")
+        keep = np.isin(labels, list(classes))
+    light_curves = [values[start:stop] for start, stop, kept
+                    in zip(offsets[:-1], offsets[1:], keep) if kept]
+    return (light_curves, labels[keep], ids[keep]) if return_ids else (light_curves, labels[keep])

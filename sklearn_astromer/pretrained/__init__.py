@@ -3,11 +3,12 @@
 from ._checks import ARCHITECTURE_CONSTRAINTS, check_state_dict, expected_shapes
 from ._download import WeightsUnavailableError, fetch_published_weights
 from ._format import is_saved_model_dir, load_model, save_model
-from ._shipped import shipped_model_dir
+from ._shipped import SHIPPED_MODELS, shipped_model_dir
 from ._sources import load_pretrained, model_files, saved_model_dir
 
 __all__ = [
     "ARCHITECTURE_CONSTRAINTS",
+    "SHIPPED_MODELS",
     "WeightsUnavailableError",
     "check_state_dict",
     "expected_shapes",

@@ -100,3 +100,23 @@ def test_too_few_labels_per_class_train_without_validation(sinusoids, tiny_param
     with pytest.warns(UserWarning, match="stratified"):
         embedder.fit(X, y)
     assert "valid_loss" not in embedder.classifier_net_.history[-1]
+
+
+def test_head_first_phase_keeps_the_encoder_until_it_helps(sinusoids, tiny_params, tmp_path):
+    X, y = sinusoids
+    AstromerEmbedder(**tiny_params, max_epochs=1).fit(X).save_pretrained(tmp_path)
+    frozen = AstromerEmbedder.from_pretrained(tmp_path).transform(X)
+    settings = dict(pretrained=tmp_path, max_epochs=0, fine_tune="supervised",
+                    random_state=0, validation_fraction=0.25)
+    head_only = AstromerEmbedder(**settings, fine_tune_epochs=3, head_epochs=3).fit(X, y)
+    np.testing.assert_array_equal(head_only.transform(X), frozen)
+    both = AstromerEmbedder(**settings, fine_tune_epochs=4, head_epochs=1,
+                            patience=10).fit(X, y)
+    history = both.classifier_net_.history
+    best_epoch = int(np.argmin(history[:, "valid_loss"])) + 1
+    changed = not np.array_equal(both.transform(X), frozen)
+    # Early stopping restores the best epoch: after the head-only epoch the
+    # encoder has trained only if an epoch with a trainable encoder won.
+    assert changed == (best_epoch > 1)
+    assert all(p.requires_grad for p in both.net_.module_.parameters())
+    assert all(p.requires_grad for p in head_only.net_.module_.parameters())

@@ -8,6 +8,7 @@ import pytest
 
 from sklearn_astromer.datasets import (
     load_asas_sample,
+    load_catalina,
     load_eros_sample,
     load_macho_sample,
     load_ogle3_catalog,
@@ -128,3 +129,47 @@ def test_ogle3_catalog_plain_text_and_missing_header(tmp_path):
         assert catalog.shape == (1, len(OGLE3_COLUMNS))
         assert catalog.loc[0, "Subtype"] == "RRab" and catalog.loc[0, "P_1"] == 0.5
         assert np.isnan(catalog.loc[0, "V"]) and catalog["Remarks"].isna().all()
+
+
+def _write_catalina(path, lengths, labels, **overrides):
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    n_points = int(offsets[-1])
+    arrays = dict(time=np.arange(n_points, dtype=np.float64) + 53_000.0,
+                  mag=np.linspace(15, 16, n_points).astype(np.float32),
+                  err=np.full(n_points, 0.05, np.float32), offsets=offsets,
+                  label=np.asarray(labels), id=np.asarray([str(i) for i in range(len(labels))]))
+    arrays.update(overrides)
+    np.savez(path, **{key: value for key, value in arrays.items() if value is not None})
+    return path
+
+
+def test_catalina_reader_splits_by_offsets_and_filters_classes(tmp_path):
+    path = _write_catalina(tmp_path / "crts.npz", [3, 5, 2], ["EW", "RRab", "EW"])
+    light_curves, labels, ids = load_catalina(path, return_ids=True)
+    assert [len(curve) for curve in light_curves] == [3, 5, 2]
+    assert list(labels) == ["EW", "RRab", "EW"] and list(ids) == ["0", "1", "2"]
+    assert light_curves[1][0, 0] == 53_003.0 and light_curves[1].dtype == np.float64
+    ew, ew_labels = load_catalina(path, classes=["EW"])
+    assert [len(curve) for curve in ew] == [3, 2] and set(ew_labels) == {"EW"}
+    with pytest.raises(ValueError, match=r"no light curve of class \['LPV'\]"):
+        load_catalina(path, classes=["LPV"])
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(offsets=np.array([0, 3, 2, 10])), "'offsets' must run from 0 to 10"),
+    (dict(offsets=np.array([0, 3, 10])), "'offsets' must run"),
+    (dict(err=None), "no array named err"),
+])
+def test_catalina_reader_refuses_malformed_files(tmp_path, overrides, message):
+    path = _write_catalina(tmp_path / "bad.npz", [3, 5, 2], ["EW", "RRab", "EW"], **overrides)
+    with pytest.raises(ValueError, match=message):
+        load_catalina(path)
+
+
+@pytest.mark.shared_data
+def test_catalina_shared_half(shared_data):
+    light_curves, labels = load_catalina(shared_data / "lightcurves/crts/crts_train.npz")
+    assert len(light_curves) == len(labels) == 5757
+    names, counts = np.unique(labels, return_counts=True)
+    assert dict(zip(names, counts))["RRab"] == 994 and len(names) == 16
+    _assert_clean(light_curves)
