@@ -9,13 +9,14 @@ is the fold's pool: unlabelled light curves for pre-training, and the stars
 the labelled subsets are drawn from. A test star is never seen in
 pre-training, self-supervised or supervised fine-tuning.
 
-Pre-trained models are cached under ``benchmarks/.cache/real/`` by a digest
-of their recipe and training stars, so that a re-run (or a later stage)
-reuses them; delete the folder to pre-train again.
+Pre-trained models and the fold-independent representations are cached under
+``benchmarks/.cache/real/`` by a digest of their recipe and training stars,
+so that a re-run reuses them; delete the folder to compute them again.
 """
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -82,9 +83,9 @@ def _digest(recipe, members):
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cached_arrays(name, key, compute, log=print):
+def cached_arrays(name, key, compute, cache_dir=CACHE_DIR, log=print):
     """``compute()`` (a dict of arrays), saved under ``name`` and ``key`` and reused afterwards."""
-    path = CACHE_DIR / f"{name}-{_digest(key, [])}.npz"
+    path = Path(cache_dir) / f"{name}-{_digest(key, [])}.npz"
     if path.exists():
         log(f"{name}: reused from {path}")
         with np.load(path, allow_pickle=False) as archive:
@@ -95,18 +96,17 @@ def cached_arrays(name, key, compute, log=print):
     return arrays
 
 
-def pretrained_model(curves, members, recipe, seed, name, log=print):
+def pretrained_model(curves, members, recipe, seed, name, cache_dir=CACHE_DIR, log=print):
     """Folder of an ASTROMER pre-trained with ``recipe`` on ``curves[members]`` (cached).
 
     Returns ``(folder, info)``; ``info`` holds the training time and losses
     when the model was trained in this call (and was saved with it).
     """
-    folder = CACHE_DIR / f"{name}-{_digest(dict(recipe, seed=seed), members)}"
+    folder = Path(cache_dir) / f"{name}-{_digest(dict(recipe, seed=seed), members)}"
     info_file = folder / "training.json"
     if info_file.exists():
         log(f"{name}: pre-trained model reused from {folder}")
         return folder, json.loads(info_file.read_text())
-    import time
     start, cpu_start = time.perf_counter(), time.process_time()
     embedder = AstromerEmbedder(**recipe, device="cpu", random_state=seed).fit(
         [curves[i] for i in members])

@@ -27,9 +27,11 @@ Rows (``X+RF``: a random forest on representation X):
   probabilities of a logistic regression on the embedding, cross-fitted on the
   training part (5-fold out-of-fold probabilities for training stars, the
   model fitted on all training stars for test stars): stacking;
-- ``ours fine-tuned``: ``fine_tune="supervised"`` from the fold's model on
-  each subset: the head's own predictions, a forest on the fine-tuned
-  embeddings, and the features with 16 of their principal components.
+- ``ours fine-tuned`` and ``MACHO fine-tuned``: ``fine_tune="supervised"``
+  from the fold's model or the published MACHO weights on each subset (the
+  library's head-first fine-tuning, ``pooling="weighted_layers"``): the
+  head's own predictions, a forest on the fine-tuned embeddings, and the
+  features with 16 of their principal components.
 
 Novelty detection (leave one class out): for each of the nine classes, an
 IsolationForest and a k-nearest-neighbour distance (k = 10, standardised
@@ -45,12 +47,16 @@ in ``benchmarks/.cache/real/``.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import torch
 from _common import Stopwatch, environment_info, parse_args, write_result
 from _protocol import Timed, curve_descriptors, score, summary
 from _real_data import (
+    CACHE_DIR,
     CLASSES,
     cached_arrays,
     classes_with,
@@ -144,11 +150,12 @@ def shared_representations(curves, config):
     }
 
 
-def representations(curves, model_dir, shared):
+def representations(curves, model_dir, shared, cache_dir):
     """The fold model's embeddings beside the fold-independent representations."""
     reps = dict(shared)
     ours = AstromerEmbedder.from_pretrained(model_dir, device="cpu", pooling="layers")
-    layers = ours.transform(curves)
+    layers = cached_arrays(f"embeddings-{Path(model_dir).name}", {"n_curves": len(curves)},
+                           lambda: {"layers": ours.transform(curves)}, cache_dir)["layers"]
     d_model = ours.config_["d_model"]
     reps["ours frozen (layers)"] = layers
     reps["ours frozen (mean)"] = layers[:, -d_model:]
@@ -185,26 +192,27 @@ def classification_rows(reps, y, train, valid, test, seed, config):
     return rows
 
 
-def fine_tuned_rows(curves, reps, y, train, valid, test, model_dir, seed, config):
-    """Supervised fine-tuning of the fold model on the subset: head, forest, stacking."""
+def fine_tuned_rows(curves, reps, y, train, valid, test, starts, seed, config):
+    """Supervised fine-tuning on the subset from each start: head, forest, union."""
     rows = {}
     subset = np.concatenate([train, valid])
-    with Timed() as lap:
-        embedder = fine_tune(model_dir, [curves[i] for i in subset], y[subset], config, seed)
     parts = {name: [curves[i] for i in index]
              for name, index in (("train", train), ("valid", valid), ("test", test))}
-    rows["ours fine-tuned: head"] = [embedder.predict(parts[p]) for p in ("valid", "test")]
-    Z = {p: embedder.transform(parts[p]) for p in parts}
-    model = fit_forest(Z["train"], y[train], seed, config)
-    rows["ours fine-tuned+RF"] = [model.predict(Z[p]) for p in ("valid", "test")]
     F = reps["features"]
-    pca = PCA(min(16, len(train)), random_state=seed).fit(Z["train"])
-    U = {p: np.hstack([F[index], pca.transform(Z[p])])
-         for p, index in (("train", train), ("valid", valid), ("test", test))}
-    model = fit_forest(U["train"], y[train], seed, config)
-    rows["features + ours fine-tuned (PCA16)+RF"] = [model.predict(U[p]) for p in ("valid",
-                                                                                   "test")]
-    rows["fine-tuning seconds"] = lap.seconds
+    for name, start in starts.items():
+        with Timed() as lap:
+            embedder = fine_tune(start, [curves[i] for i in subset], y[subset], config, seed)
+        rows[f"{name} fine-tuned: head"] = [embedder.predict(parts[p]) for p in ("valid", "test")]
+        Z = {p: embedder.transform(parts[p]) for p in parts}
+        model = fit_forest(Z["train"], y[train], seed, config)
+        rows[f"{name} fine-tuned+RF"] = [model.predict(Z[p]) for p in ("valid", "test")]
+        pca = PCA(min(16, len(train)), random_state=seed).fit(Z["train"])
+        U = {p: np.hstack([F[index], pca.transform(Z[p])])
+             for p, index in (("train", train), ("valid", valid), ("test", test))}
+        model = fit_forest(U["train"], y[train], seed, config)
+        rows[f"features + {name} fine-tuned (PCA16)+RF"] = [model.predict(U[p])
+                                                            for p in ("valid", "test")]
+        rows[f"{name} fine-tuning seconds"] = lap.seconds
     return rows
 
 
@@ -247,11 +255,13 @@ def retrieval(reps, labels, pool, test, classes, k):
 
 
 def main(argv=None):
-    args = parse_args(__doc__, argv)
+    args = parse_args(__doc__, argv, _options)
     config = QUICK if args.quick else FULL
     environment = environment_info()
     torch.manual_seed(config["seed"])
     watch = Stopwatch()
+    # The quick run (the test suite's) keeps nothing: no cache in the checkout.
+    cache_dir = Path(tempfile.mkdtemp(prefix="bench_real_")) if args.quick else CACHE_DIR
     curves, labels, in_benchmark = load(max_per_class=config["max_per_class"],
                                         seed=config["seed"])
     folds = test_folds(labels, in_benchmark, config["n_folds"], config["seed"])
@@ -261,16 +271,18 @@ def main(argv=None):
         shared = cached_arrays("shared", {"features": config["features"],
                                           "max_per_class": config["max_per_class"],
                                           "seed": config["seed"]},
-                               lambda: shared_representations(curves, config))
+                               lambda: shared_representations(curves, config), cache_dir)
     pretraining, per_fold = [], []
     for fold, test in enumerate(folds):
+        if args.folds is not None and fold not in args.folds:
+            continue
         pool = pool_of(len(curves), test)
         with watch("pre-training"):
             model_dir, info = pretrained_model(curves, pool, config["pretrain"], fold,
-                                               f"fold{fold}{'-quick' if args.quick else ''}")
+                                               f"fold{fold}", cache_dir)
         pretraining.append(info)
         with watch("fold representations"):
-            reps = representations(curves, model_dir, shared)
+            reps = representations(curves, model_dir, shared, cache_dir)
         fold_result = {"sizes": {}}
         for size in config["sizes"]:
             classes = classes_with(labels, pool, size, CLASSES)
@@ -280,10 +292,11 @@ def main(argv=None):
             seed = 1000 * fold + size
             with watch("classifiers"):
                 rows = classification_rows(reps, labels, train, valid, eval_test, seed, config)
-            if size in config["fine_tune_sizes"]:
+            if size in config["fine_tune_sizes"] and not args.no_fine_tuning:
                 with watch("fine-tuning"):
                     rows.update(fine_tuned_rows(curves, reps, labels, train, valid, eval_test,
-                                                model_dir, seed, config))
+                                                {"ours": model_dir, "MACHO": "macho"}, seed,
+                                                config))
             fold_result["sizes"][size] = {"classes": classes, "rows": rows,
                                           "y_valid": labels[valid], "y_test": labels[eval_test]}
         with watch("novelty and retrieval"):
@@ -303,9 +316,19 @@ def main(argv=None):
         "environment": environment,
         "load_average_at_end": list(os.getloadavg()),
     }
+    if args.quick:
+        shutil.rmtree(cache_dir, ignore_errors=True)
     path = write_result("real", payload, args.quick, args.output_dir)
     print(f"total {watch.total():.0f} s ({watch.total_cpu():.0f} s CPU); written to {path}")
     return payload
+
+
+def _options(parser):
+    parser.add_argument("--folds", type=int, nargs="+", default=None,
+                        help="run these folds only (an exploratory look: the summary is then "
+                             "over fewer folds)")
+    parser.add_argument("--no-fine-tuning", action="store_true",
+                        help="skip the supervised fine-tuning rows")
 
 
 def summarise(per_fold, config):

@@ -17,7 +17,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 SCRIPTS = sorted(path.name for path in BENCHMARKS.glob("bench_*.py"))
-NEEDS_SHARED_DATA = {"bench_fidelity.py"}
+NEEDS_SHARED_DATA = {"bench_fidelity.py", "bench_real.py"}
 # Keys the quick JSON of some scripts must have (every one has "environment").
 EXPECTED_KEYS = {
     "bench_classification.py": ("params", "surveys"),
@@ -25,6 +25,7 @@ EXPECTED_KEYS = {
     "bench_pretrain.py": ("pretrain", "rmse_ratio", "classification"),
     "bench_fidelity.py": ("ours_pooled", "original_pooled"),
     "bench_multimodal.py": ("summary", "retrieval", "targets", "runs"),
+    "bench_real.py": ("classification", "novelty", "retrieval", "pretraining"),
 }
 
 
