@@ -150,7 +150,7 @@ def shared_representations(curves, config):
     }
 
 
-def representations(curves, model_dir, shared, cache_dir):
+def representations(curves, pool, model_dir, shared, cache_dir):
     """The fold model's embeddings beside the fold-independent representations."""
     reps = dict(shared)
     ours = AstromerEmbedder.from_pretrained(model_dir, device="cpu", pooling="layers")
@@ -160,6 +160,9 @@ def representations(curves, model_dir, shared, cache_dir):
     reps["ours frozen (layers)"] = layers
     reps["ours frozen (mean)"] = layers[:, -d_model:]
     reps["ours frozen (layers) + descriptors"] = np.hstack([layers, shared["descriptors"]])
+    # For novelty and retrieval (classification rows fit their own components).
+    components = PCA(16, random_state=0).fit(layers[pool]).transform(layers)
+    reps["features + ours (PCA16)"] = np.hstack([shared["features"], components])
     return reps
 
 
@@ -282,7 +285,7 @@ def main(argv=None):
                                                f"fold{fold}", cache_dir)
         pretraining.append(info)
         with watch("fold representations"):
-            reps = representations(curves, model_dir, shared, cache_dir)
+            reps = representations(curves, pool, model_dir, shared, cache_dir)
         fold_result = {"sizes": {}}
         for size in config["sizes"]:
             classes = classes_with(labels, pool, size, CLASSES)

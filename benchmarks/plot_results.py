@@ -15,7 +15,9 @@
   and the matmul roofline, and pre-training throughput (windows/s) in float32
   and bfloat16, from ``speed.json`` when present;
 * ``speed_losses.png`` -- the pre-training loss curves in float32 and
-  bfloat16 from the same file.
+  bfloat16 from the same file;
+* ``real.png`` and ``real.md`` -- the real-data (Catalina) benchmark, drawn
+  by ``report_real.py``.
 
 With ``--quick`` the ``*_quick.json`` files are read and ``*_quick.png``
 written, so smoke runs never overwrite the real figures. A missing results
@@ -31,6 +33,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from _common import parse_args  # noqa: E402
+from report_real import plot_real, real_markdown  # noqa: E402
 
 STYLES = {  # method -> (colour, marker, line style); the methods the figure shows
     "features+RF": ("black", "s", "-"),
@@ -272,7 +275,8 @@ def main(argv=None):
         table.write_text(ablation_table(json.loads(ablation.read_text())))
         written.append(table)
         print(f"written {table}")
-    for name, plot in (("classification", plot_classification), ("speed", plot_speed)):
+    for name, plot in (("classification", plot_classification), ("speed", plot_speed),
+                       ("real", plot_real)):
         source = args.output_dir / f"{name}{suffix}.json"
         if not source.exists():
             print(f"{source.name}: not found, skipped")
@@ -287,9 +291,10 @@ def main(argv=None):
             if plot_precision_losses(result, losses):
                 written.append(losses)
                 print(f"written {losses}")
-        if name == "classification":
+        if name in ("classification", "real"):
             table = source.with_suffix(".md")
-            table.write_text(headline_table(result) + "\n" + classification_table(result))
+            table.write_text(real_markdown(result) if name == "real" else
+                             headline_table(result) + "\n" + classification_table(result))
             written.append(table)
             print(f"written {table}")
     return written
