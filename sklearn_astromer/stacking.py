@@ -48,8 +48,9 @@ class CrossFittedProbabilities(MetaEstimatorMixin, TransformerMixin, BaseEstimat
         None: standardisation then a logistic regression (``C=0.1``).
     cv : int, default=5
         Stratified folds of the cross-fitting (shuffled with
-        ``random_state``). Classes with fewer members than ``cv`` get
-        probabilities from the folds that hold them (scikit-learn warns).
+        ``random_state``); fewer when no class has ``cv`` members. A class
+        with fewer members than the folds is absent from some training
+        folds, whose models give it probability 0 (scikit-learn warns).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds.
     n_jobs : int or None, default=None
@@ -127,8 +128,14 @@ class CrossFittedProbabilities(MetaEstimatorMixin, TransformerMixin, BaseEstimat
         self._validate_params()
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
-        self.classes_ = np.unique(y)
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        self.classes_, counts = np.unique(y, return_counts=True)
+        if counts.max() < 2:
+            raise ValueError("CrossFittedProbabilities needs a class with two members or more "
+                             "to cross-fit; every class of y has 1 sample.")
+        # Fewer folds than cv when no class has cv members (StratifiedKFold
+        # cannot make them); smaller classes miss from some folds, as documented.
+        folds = StratifiedKFold(min(self.cv, counts.max()), shuffle=True,
+                                random_state=self.random_state)
         out_of_fold = cross_val_predict(self._model(), X, y, cv=folds, method="predict_proba",
                                         n_jobs=self.n_jobs)
         self.estimator_ = self._model().fit(X, y)

@@ -73,3 +73,18 @@ def test_scikit_learn_conventions():
         "check_transformer_general": by_design,
         "check_transformer_data_not_an_array": by_design,
     })
+
+
+def test_small_classes_reduce_the_folds_and_single_members_are_refused():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(6, 3))
+    two_each = CrossFittedProbabilities(cv=5, random_state=0).fit_transform(
+        X, ["a", "a", "b", "b", "c", "c"])
+    assert two_each.shape == (6, 3) and np.allclose(two_each.sum(axis=1), 1)
+    with pytest.warns(UserWarning, match="least populated class"):
+        proba = CrossFittedProbabilities(cv=5, random_state=0).fit_transform(
+            X, ["a", "a", "a", "b", "b", "c"])
+    assert proba.shape == (6, 3)
+    assert proba[5, 2] == 0  # the one "c" was predicted by a model that never saw a "c"
+    with pytest.raises(ValueError, match="two members or more"):
+        CrossFittedProbabilities().fit(X, ["a", "b", "c", "d", "e", "f"])
