@@ -18,6 +18,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer._periods import lomb_scargle_periods
 from sklearn_astromer._validation import check_light_curves
 from sklearn_astromer.astromer._inference import iter_window_batches
@@ -134,6 +135,23 @@ def mean_predictor_rmse(light_curves, max_obs, scale_magnitudes=False):
     mean_squares = [np.sum((w.magnitudes * w.magnitude_scales[:, None]) ** 2, axis=1)
                     / w.valid.sum(axis=1) for w in windows]
     return float(np.sqrt(np.mean(np.concatenate(mean_squares))))
+
+
+def fine_tune(start_dir, curves, labels, config, seed):
+    """Supervised fine-tuning from ``start_dir`` on ``curves`` (20 % stratified validation).
+
+    Epochs give about ``config["fine_tune"]["windows"]`` windows, within its
+    bounds; batch, learning rate and patience come from the same settings.
+    """
+    settings = config["fine_tune"]
+    epochs = int(np.clip(round(settings["windows"] / len(curves)), settings["min_epochs"],
+                         settings["max_epochs"]))
+    return AstromerEmbedder(
+        pretrained=start_dir, max_epochs=0, fine_tune="supervised", fine_tune_epochs=epochs,
+        fine_tune_lr=settings["lr"], batch_size=settings["batch_size"],
+        patience=settings["patience"], validation_fraction=config["validation_share"],
+        pooling="weighted_layers", device="cpu", random_state=seed,
+    ).fit(curves, labels)
 
 
 def score(y_true, predicted):

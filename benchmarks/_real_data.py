@@ -96,6 +96,18 @@ def cached_arrays(name, key, compute, cache_dir=CACHE_DIR, log=print):
     return arrays
 
 
+def cached_json(name, key, compute, cache_dir=CACHE_DIR, log=print):
+    """``compute()`` (JSON-ready), saved under ``name`` and ``key`` and reused afterwards."""
+    path = Path(cache_dir) / f"{name}-{_digest(key, [])}.json"
+    if path.exists():
+        log(f"{name}: reused from {path}")
+        return json.loads(path.read_text())
+    value = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value))
+    return value
+
+
 def pretrained_model(curves, members, recipe, seed, name, cache_dir=CACHE_DIR, log=print):
     """Folder of an ASTROMER pre-trained with ``recipe`` on ``curves[members]`` (cached).
 

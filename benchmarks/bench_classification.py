@@ -53,6 +53,7 @@ from _protocol import (
     Timed,
     curve_descriptors,
     draw_subset,
+    fine_tune,
     fit_predict,
     mean_predictor_rmse,
     score,
@@ -153,20 +154,6 @@ def self_supervised_macho(pool, config, seed, info):
     directory = tempfile.mkdtemp(prefix="bench_classification_macho_")
     embedder.save_pretrained(directory)
     return directory
-
-
-def fine_tune(start_dir, curves, labels, config, seed):
-    """Supervised fine-tuning from ``start_dir`` on ``curves`` (20 % stratified validation)."""
-    settings = config["fine_tune"]
-    epochs = int(np.clip(round(settings["windows"] / len(curves)), settings["min_epochs"],
-                         settings["max_epochs"]))
-    return AstromerEmbedder(
-        pretrained=start_dir, max_epochs=0, fine_tune="supervised", fine_tune_epochs=epochs,
-        fine_tune_lr=settings["lr"], batch_size=settings["batch_size"],
-        patience=settings["patience"],
-        validation_fraction=config["validation_share"], pooling="weighted_layers",
-        device="cpu", random_state=seed,
-    ).fit(curves, labels)
 
 
 def run_fold(reps, pool, test_curves, y, train, valid, test, starts, config, seed):

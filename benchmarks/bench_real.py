@@ -54,11 +54,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from _common import Stopwatch, environment_info, parse_args, write_result
-from _protocol import Timed, curve_descriptors, score, summary
+from _protocol import Timed, curve_descriptors, fine_tune, score, summary
 from _real_data import (
     CACHE_DIR,
     CLASSES,
     cached_arrays,
+    cached_json,
     classes_with,
     draw_subset,
     load,
@@ -68,15 +69,13 @@ from _real_data import (
 )
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer.features import LightCurveFeatures
+from sklearn_astromer.stacking import CrossFittedProbabilities, default_probability_model
 
 FULL = dict(
     n_folds=3,
@@ -111,33 +110,6 @@ QUICK = dict(
 def fit_forest(Z_train, y_train, seed, config):
     return RandomForestClassifier(**config["rf"], n_jobs=2, random_state=seed).fit(Z_train,
                                                                                    y_train)
-
-
-def logistic():
-    return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
-
-
-def stacked_probabilities(Z_train, y_train, Z_evals, seed):
-    """Cross-fitted logistic-regression probabilities: out-of-fold on training, full fit on the rest."""
-    n_splits = int(min(5, np.bincount(np.unique(y_train, return_inverse=True)[1]).min()))
-    folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
-    out_of_fold = cross_val_predict(logistic(), Z_train, y_train, cv=folds,
-                                    method="predict_proba")
-    model = logistic().fit(Z_train, y_train)
-    return out_of_fold, [model.predict_proba(Z) for Z in Z_evals]
-
-
-def fine_tune(start_dir, curves, labels, config, seed):
-    """Supervised fine-tuning from ``start_dir`` (20 % stratified validation)."""
-    settings = config["fine_tune"]
-    epochs = int(np.clip(round(settings["windows"] / len(curves)), settings["min_epochs"],
-                         settings["max_epochs"]))
-    return AstromerEmbedder(
-        pretrained=start_dir, max_epochs=0, fine_tune="supervised", fine_tune_epochs=epochs,
-        fine_tune_lr=settings["lr"], batch_size=settings["batch_size"],
-        patience=settings["patience"], validation_fraction=config["validation_share"],
-        pooling="weighted_layers", device="cpu", random_state=seed,
-    ).fit(curves, labels)
 
 
 def shared_representations(curves, config):
@@ -180,16 +152,17 @@ def classification_rows(reps, y, train, valid, test, seed, config):
                  "ours frozen (layers)", "ours frozen (layers) + descriptors"):
         forest(name, reps[name])
     Z = reps["ours frozen (layers)"]
-    model = logistic().fit(Z[train], y[train])
+    model = default_probability_model().fit(Z[train], y[train])
     rows["ours frozen (layers)+LR"] = [model.predict(Z[part]) for part in evals]
     pca = PCA(min(16, len(train)), random_state=seed).fit(Z[train])
     forest("features + ours (PCA16)", np.hstack([F, pca.transform(Z)]))
     for name in ("ours frozen (layers)", "MACHO frozen (mean_std)"):
         Z = reps[name]
-        oof, (P_valid, P_test) = stacked_probabilities(Z[train], y[train], [Z[valid], Z[test]],
-                                                       seed)
-        stacked = np.zeros((len(y), oof.shape[1]))
-        stacked[train], stacked[valid], stacked[test] = oof, P_valid, P_test
+        stacker = CrossFittedProbabilities(cv=5, random_state=seed)
+        out_of_fold = stacker.fit_transform(Z[train], y[train])
+        stacked = np.zeros((len(y), out_of_fold.shape[1]))
+        stacked[train] = out_of_fold
+        stacked[valid], stacked[test] = stacker.transform(Z[valid]), stacker.transform(Z[test])
         short = "ours" if name.startswith("ours") else "MACHO"
         forest(f"features + {short} (stacked LR)", np.hstack([F, stacked]))
     return rows
@@ -286,27 +259,10 @@ def main(argv=None):
         pretraining.append(info)
         with watch("fold representations"):
             reps = representations(curves, pool, model_dir, shared, cache_dir)
-        fold_result = {"sizes": {}}
-        for size in config["sizes"]:
-            classes = classes_with(labels, pool, size, CLASSES)
-            train, valid = draw_subset(labels, pool, size, fold, classes,
-                                       config["validation_share"], config["seed"])
-            eval_test = test[np.isin(labels[test], classes)]
-            seed = 1000 * fold + size
-            with watch("classifiers"):
-                rows = classification_rows(reps, labels, train, valid, eval_test, seed, config)
-            if size in config["fine_tune_sizes"] and not args.no_fine_tuning:
-                with watch("fine-tuning"):
-                    rows.update(fine_tuned_rows(curves, reps, labels, train, valid, eval_test,
-                                                {"ours": model_dir, "MACHO": "macho"}, seed,
-                                                config))
-            fold_result["sizes"][size] = {"classes": classes, "rows": rows,
-                                          "y_valid": labels[valid], "y_test": labels[eval_test]}
-        with watch("novelty and retrieval"):
-            fold_result["novelty"] = novelty(reps, labels, pool, test, list(CLASSES),
-                                             config["seed"] + fold, config)
-            fold_result["retrieval"], fold_result["retrieval_chance"] = retrieval(
-                reps, labels, pool, test, list(CLASSES), k=10)
+        fold_key = {"config": config, "model": Path(model_dir).name,
+                    "fine_tuning": not args.no_fine_tuning}
+        fold_result = cached_json(f"fold{fold}-results", fold_key, lambda: evaluate_fold(
+            curves, labels, reps, pool, test, fold, model_dir, args, config, watch), cache_dir)
         per_fold.append(fold_result)
     payload = {
         "params": config,
@@ -326,6 +282,36 @@ def main(argv=None):
     return payload
 
 
+def evaluate_fold(curves, labels, reps, pool, test, fold, model_dir, args, config, watch):
+    """Classification rows per budget, novelty and retrieval of one fold (JSON-ready)."""
+    fold_result = {"sizes": {}}
+    for size in config["sizes"]:
+        classes = classes_with(labels, pool, size, CLASSES)
+        train, valid = draw_subset(labels, pool, size, fold, classes,
+                                   config["validation_share"], config["seed"])
+        eval_test = test[np.isin(labels[test], classes)]
+        seed = 1000 * fold + size
+        with watch("classifiers"):
+            rows = classification_rows(reps, labels, train, valid, eval_test, seed, config)
+        if size in config["fine_tune_sizes"] and not args.no_fine_tuning:
+            with watch("fine-tuning"):
+                rows.update(fine_tuned_rows(curves, reps, labels, train, valid, eval_test,
+                                            {"ours": model_dir, "MACHO": "macho"}, seed,
+                                            config))
+        fold_result["sizes"][str(size)] = {
+            "classes": classes, "y_valid": labels[valid].tolist(),
+            "y_test": labels[eval_test].tolist(),
+            "rows": {name: value if np.isscalar(value) else [list(map(str, part))
+                                                             for part in value]
+                     for name, value in rows.items()}}
+    with watch("novelty and retrieval"):
+        fold_result["novelty"] = novelty(reps, labels, pool, test, list(CLASSES),
+                                         config["seed"] + fold, config)
+        fold_result["retrieval"], fold_result["retrieval_chance"] = retrieval(
+            reps, labels, pool, test, list(CLASSES), k=10)
+    return fold_result
+
+
 def _options(parser):
     parser.add_argument("--folds", type=int, nargs="+", default=None,
                         help="run these folds only (an exploratory look: the summary is then "
@@ -338,13 +324,15 @@ def summarise(per_fold, config):
     """Classification, novelty and retrieval summaries over folds; printed as they are made."""
     classification, seconds = {}, {}
     for size in config["sizes"]:
-        runs = [fold["sizes"][size] for fold in per_fold]
+        runs = [fold["sizes"][str(size)] for fold in per_fold]
         classes = runs[0]["classes"]
         for method in runs[0]["rows"]:
             if method.endswith("seconds"):
                 seconds[f"{method} ({size})"] = float(np.mean([r["rows"][method] for r in runs]))
                 continue
-            row = summary([score(r["y_test"], r["rows"][method][1]) for r in runs], classes)
+            # f1_score orders its per-class values by sorted label.
+            row = summary([score(r["y_test"], r["rows"][method][1]) for r in runs],
+                          sorted(classes))
             row["valid_f1_mean"] = float(np.mean(
                 [score(r["y_valid"], r["rows"][method][0])["f1"] for r in runs]))
             classification.setdefault(method, {})[str(size)] = row

@@ -33,7 +33,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from _common import parse_args  # noqa: E402
-from report_real import plot_real, real_markdown  # noqa: E402
+from report_real import family_table, plot_real, real_markdown  # noqa: E402
 
 STYLES = {  # method -> (colour, marker, line style); the methods the figure shows
     "features+RF": ("black", "s", "-"),
@@ -209,25 +209,9 @@ def headline_table(result, per_class_size="100"):
         results = outcome["results"]
         if BASELINE not in results:
             continue
-        sizes = sorted(results[BASELINE], key=int)
         lines += [f"**simulated {survey.upper()}**: best method of each family per column "
                   f"(macro F1, mean over folds; in brackets the lead over {BASELINE})", "",
-                  "| | " + " | ".join(f"{s}/class" for s in sizes) + " |",
-                  "| --- |" + " ---: |" * len(sizes),
-                  f"| {BASELINE} | " + " | ".join(
-                      f"{results[BASELINE][s]['f1_mean']:.3f}" for s in sizes) + " |"]
-        for family, member in FAMILIES.items():
-            cells = []
-            for s in sizes:
-                members = [m for m in results if member(m) and s in results[m]]
-                if not members:
-                    cells.append("—")
-                    continue
-                method = max(members, key=lambda m: results[m][s]["f1_mean"])
-                value = results[method][s]["f1_mean"]
-                lead = value - results[BASELINE][s]["f1_mean"]
-                cells.append(f"{value:.3f} ({lead:+.3f}) {method.removesuffix('+RF')}")
-            lines.append(f"| {family} | " + " | ".join(cells) + " |")
+                  *family_table(results, FAMILIES, BASELINE)]
         classes = outcome["classes"]
         shown = [m for m in PER_CLASS_METHODS
                  if "per_class_f1" in results.get(m, {}).get(per_class_size, {})]

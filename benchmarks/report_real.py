@@ -90,30 +90,36 @@ def plot_real(result, path):
     plt.close(fig)
 
 
+def family_table(results, families, baseline=BASELINE):
+    """Markdown table lines: ``baseline`` per budget, then each family's best row and its lead."""
+    sizes = sorted(results[baseline], key=int)
+    lines = ["| | " + " | ".join(f"{s}/class" for s in sizes) + " |",
+             "| --- |" + " ---: |" * len(sizes),
+             f"| {baseline} | " + " | ".join(
+                 f"{results[baseline][s]['f1_mean']:.3f}" for s in sizes) + " |"]
+    for family, member in families.items():
+        cells = []
+        for s in sizes:
+            members = [m for m in results if member(m) and s in results[m]]
+            if not members:
+                cells.append("—")
+                continue
+            method = max(members, key=lambda m: results[m][s]["f1_mean"])
+            value = results[method][s]["f1_mean"]
+            lead = value - results[baseline][s]["f1_mean"]
+            cells.append(f"{value:.3f} ({lead:+.3f}) {method.removesuffix('+RF')}")
+        lines.append(f"| {family} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def headline(result, per_class_size="100"):
     """Markdown: each family's best row per budget and its lead over features + RF."""
     classification = result["classification"]
     if BASELINE not in classification:
         return ""
-    sizes = sorted(classification[BASELINE], key=int)
     lines = ["**Real Catalina light curves**: best row of each family per budget (macro F1 on "
              f"test stars, mean over folds; in brackets the lead over {BASELINE})", "",
-             "| | " + " | ".join(f"{s}/class" for s in sizes) + " |",
-             "| --- |" + " ---: |" * len(sizes),
-             f"| {BASELINE} | " + " | ".join(
-                 f"{classification[BASELINE][s]['f1_mean']:.3f}" for s in sizes) + " |"]
-    for family, member in FAMILIES.items():
-        cells = []
-        for s in sizes:
-            members = [m for m in classification if member(m) and s in classification[m]]
-            if not members:
-                cells.append("—")
-                continue
-            method = max(members, key=lambda m: classification[m][s]["f1_mean"])
-            value = classification[method][s]["f1_mean"]
-            lead = value - classification[BASELINE][s]["f1_mean"]
-            cells.append(f"{value:.3f} ({lead:+.3f}) {method.removesuffix('+RF')}")
-        lines.append(f"| {family} | " + " | ".join(cells) + " |")
+             *family_table(classification, FAMILIES)]
     shown = [m for m in PER_CLASS_ROWS if per_class_size in classification.get(m, {})]
     if shown:
         classes = list(classification[shown[0]][per_class_size]["per_class_f1"])
