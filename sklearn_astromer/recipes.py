@@ -9,6 +9,7 @@ light curves, then a random forest. It is an ordinary scikit-learn
 for :class:`~sklearn.model_selection.GridSearchCV`.
 """
 
+from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -18,11 +19,13 @@ from .stacking import CrossFittedProbabilities
 
 #: The model the recipe starts from: pre-trained on real Catalina light curves.
 RECOMMENDED_MODEL = "catalina"
+#: Principal components kept with ``reduce="components"``.
+UNION_COMPONENTS = 16
 
 
 def make_classification_pipeline(pretrained=RECOMMENDED_MODEL, *, classifier=None,
-                                 max_epochs=0, pooling="layers", cv=5, device="auto",
-                                 n_jobs=None, random_state=None):
+                                 max_epochs=0, pooling="layers", reduce="probabilities",
+                                 cv=5, device="auto", n_jobs=None, random_state=None):
     """Features + stacked ASTROMER evidence + a random forest: the library's recommended classifier.
 
     The pipeline's steps, by name::
@@ -30,8 +33,8 @@ def make_classification_pipeline(pretrained=RECOMMENDED_MODEL, *, classifier=Non
         representation (FeatureUnion)
             features    LightCurveFeatures
             embedding   (Pipeline)
-                astromer       AstromerEmbedder(pretrained, max_epochs, pooling)
-                probabilities  CrossFittedProbabilities(cv)
+                astromer    AstromerEmbedder(pretrained, max_epochs, pooling)
+                reduce      CrossFittedProbabilities(cv) or PCA(16)
         classifier      RandomForestClassifier(n_estimators=500) or ``classifier``
 
     Fitting it computes the features, embeds the light curves (fine-tuning
@@ -55,6 +58,13 @@ def make_classification_pipeline(pretrained=RECOMMENDED_MODEL, *, classifier=Non
         ``fit`` (0: the model stays frozen, which did as well on Catalina).
     pooling : str, default="layers"
         The embedder's pooling (every layer's mean, concatenated, did best).
+    reduce : {"probabilities", "components"}, default="probabilities"
+        How the embedding joins the features: ``"probabilities"``, one
+        column per class, cross-fitted (stacking,
+        :class:`~sklearn_astromer.stacking.CrossFittedProbabilities`);
+        ``"components"``, its first 16 principal components. Hundreds of raw
+        embedding columns would crowd the features out of the forest's
+        splits. The ``reduce`` step can also be swapped in a grid search.
     cv : int, default=5
         Folds of the cross-fitted probabilities.
     device : str, default="auto"
@@ -70,21 +80,27 @@ def make_classification_pipeline(pretrained=RECOMMENDED_MODEL, *, classifier=Non
 
     Examples
     --------
+    >>> from sklearn.decomposition import PCA
     >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn_astromer.stacking import CrossFittedProbabilities
     >>> from sklearn_astromer.recipes import make_classification_pipeline
     >>> pipeline = make_classification_pipeline(random_state=0)
     >>> sorted(pipeline.named_steps)
     ['classifier', 'representation']
     >>> search = GridSearchCV(pipeline, {
     ...     "representation__embedding__astromer__max_epochs": [0, 5],
-    ...     "classifier__max_features": ["sqrt", 0.3]}, cv=3)
+    ...     "representation__embedding__reduce": [PCA(16), CrossFittedProbabilities()]},
+    ...     cv=3)
     """
     embedder = AstromerEmbedder(pretrained=pretrained, max_epochs=max_epochs, pooling=pooling,
                                 device=device, random_state=random_state)
-    embedding = Pipeline([
-        ("astromer", embedder),
-        ("probabilities", CrossFittedProbabilities(cv=cv, random_state=random_state)),
-    ])
+    reducers = {
+        "probabilities": lambda: CrossFittedProbabilities(cv=cv, random_state=random_state),
+        "components": lambda: PCA(UNION_COMPONENTS, random_state=random_state),
+    }
+    if reduce not in reducers:
+        raise ValueError(f"reduce={reduce!r}: expected one of {sorted(reducers)}.")
+    embedding = Pipeline([("astromer", embedder), ("reduce", reducers[reduce]())])
     representation = FeatureUnion([
         ("features", LightCurveFeatures(n_jobs=n_jobs)),
         ("embedding", embedding),

@@ -1,6 +1,7 @@
 """The recommended classification pipeline: its parts, its fit, and grid search over it."""
 
 import numpy as np
+import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -17,7 +18,7 @@ def test_the_pipeline_is_features_beside_stacked_embedding_then_a_forest():
     features, embedding = dict(union.transformer_list)["features"], dict(
         union.transformer_list)["embedding"]
     assert isinstance(features, LightCurveFeatures)
-    astromer, probabilities = embedding.named_steps.values()
+    astromer, probabilities = embedding.named_steps["astromer"], embedding.named_steps["reduce"]
     assert isinstance(astromer, AstromerEmbedder) and astromer.pretrained == RECOMMENDED_MODEL
     assert astromer.max_epochs == 0 and astromer.pooling == "layers"
     assert isinstance(probabilities, CrossFittedProbabilities) and probabilities.random_state == 3
@@ -50,3 +51,13 @@ def test_grid_search_reaches_the_embedder_and_the_classifier(tmp_path, sinusoids
     assert set(search.cv_results_["param_representation__embedding__astromer__max_epochs"]) == {
         0, 1}
     assert np.isfinite(search.best_score_)
+
+
+def test_components_instead_of_probabilities_and_unknown_reductions():
+    from sklearn.decomposition import PCA
+
+    pipeline = make_classification_pipeline(reduce="components", random_state=0)
+    reducer = pipeline.named_steps["representation"].transformer_list[1][1].named_steps["reduce"]
+    assert isinstance(reducer, PCA) and reducer.n_components == 16
+    with pytest.raises(ValueError, match="reduce='umap'"):
+        make_classification_pipeline(reduce="umap")
