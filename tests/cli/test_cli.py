@@ -227,6 +227,17 @@ def test_info_of_a_shipped_model(capsys):
     assert "variant             paper" in out
 
 
+def test_info_of_the_project_model(capsys):
+    assert main(["info", "Catalina"]) == 0
+    out = capsys.readouterr().out
+    assert "shipped with the package" in out and "variant             corrected" in out
+
+
+def test_unknown_model_names_list_the_shipped_ones(capsys):
+    assert main(["info", "crts"]) != 0
+    assert "'atlas', 'macho', 'catalina'" in capsys.readouterr().err
+
+
 def test_info_of_published_weights(shared_data, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("SKLEARN_ASTROMER_HOME", str(tmp_path))
     assert main(["info", str(shared_data / "astromer_weights" / "macho.zip")]) == 0
