@@ -273,6 +273,8 @@ def main(argv=None):
         "params": config,
         "protocol": __doc__.split("Usage:")[0].strip(),
         "n_light_curves": len(curves),
+        "folds": [fold for fold in range(config["n_folds"])
+                  if args.folds is None or fold in args.folds],
         "pretraining": pretraining,
         **summarise(per_fold, config),
         "seconds": {"total": watch.total(), **watch.seconds},

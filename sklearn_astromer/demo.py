@@ -46,9 +46,9 @@ def run_demo(*, survey="ogle", n_pretrain_per_class=60, n_labelled_per_class=40,
        :data:`UNION_COMPONENTS` principal components) + random forest;
     5. the recommended pipeline
        (:func:`~sklearn_astromer.recipes.make_classification_pipeline`):
-       features beside the cross-fitted class probabilities of a logistic
-       regression on the embeddings of the shipped ``"catalina"`` model
-       (pre-trained on real light curves), then a random forest.
+       features beside 16 principal components of the embeddings of the
+       shipped ``"catalina"`` model (pre-trained on real light curves), then
+       a random forest.
 
     Parameters
     ----------
@@ -116,8 +116,8 @@ def run_demo(*, survey="ogle", n_pretrain_per_class=60, n_labelled_per_class=40,
         forest, np.hstack([F_train, pca.transform(Z_train)]), y_train,
         np.hstack([F_test, pca.transform(Z_test)]))
 
-    say("5. The recommended pipeline: features beside the stacked evidence of the model "
-        "pre-trained on real Catalina light curves, then a forest")
+    say("5. The recommended pipeline: features beside 16 components of the embedding of the "
+        "model pre-trained on real Catalina light curves, then a forest")
     recommended = make_classification_pipeline(device="cpu", n_jobs=-1,
                                                random_state=random_state)
     predictions["recommended"] = recommended.fit(X_train, y_train).predict(X_test)
@@ -164,7 +164,7 @@ ROWS = {
     "fine_tuned_head": "fine-tuned ASTROMER's own classifier head",
     "features": "hand-crafted features + random forest",
     "features_and_embeddings": "features + fine-tuned embeddings + forest",
-    "recommended": "recommended: features + Catalina model, stacked",
+    "recommended": "recommended: features + Catalina model",
 }
 
 

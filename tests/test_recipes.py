@@ -13,7 +13,7 @@ from sklearn_astromer.stacking import CrossFittedProbabilities
 
 
 def test_the_pipeline_is_features_beside_stacked_embedding_then_a_forest():
-    pipeline = make_classification_pipeline(random_state=3)
+    pipeline = make_classification_pipeline(reduce="probabilities", random_state=3)
     union = pipeline.named_steps["representation"]
     features, embedding = dict(union.transformer_list)["features"], dict(
         union.transformer_list)["embedding"]
@@ -30,7 +30,8 @@ def test_fit_predict_on_light_curves(tmp_path, sinusoids, tiny_params):
     X, y = sinusoids
     AstromerEmbedder(**tiny_params, max_epochs=1).fit(X).save_pretrained(tmp_path)
     pipeline = make_classification_pipeline(
-        tmp_path, cv=3, random_state=0, classifier=LogisticRegression(max_iter=1000))
+        tmp_path, reduce="probabilities", cv=3, random_state=0,
+        classifier=LogisticRegression(max_iter=1000))
     pipeline.set_params(representation__features__max_n_frequencies=2000)
     pipeline.fit(X, y)
     n_features = len(pipeline.named_steps["representation"].transformer_list[0][1]
@@ -53,10 +54,10 @@ def test_grid_search_reaches_the_embedder_and_the_classifier(tmp_path, sinusoids
     assert np.isfinite(search.best_score_)
 
 
-def test_components_instead_of_probabilities_and_unknown_reductions():
+def test_components_by_default_and_unknown_reductions():
     from sklearn.decomposition import PCA
 
-    pipeline = make_classification_pipeline(reduce="components", random_state=0)
+    pipeline = make_classification_pipeline(random_state=0)
     reducer = pipeline.named_steps["representation"].transformer_list[1][1].named_steps["reduce"]
     assert isinstance(reducer, PCA) and reducer.n_components == 16
     with pytest.raises(ValueError, match="reduce='umap'"):
