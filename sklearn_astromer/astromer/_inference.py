@@ -57,8 +57,13 @@ def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs, max_t
         As for :func:`~sklearn_astromer.preprocessing.gather_windows`.
     """
     sample_index, starts, lengths = consecutive_windows(light_curves.lengths, max_obs)
+    # The windows partition the observations in order, so each one's content
+    # sums come from one reduceat; they make the batching order-invariant.
+    first = light_curves.offsets[sample_index] + starts
+    content = np.add.reduceat(light_curves.values, first, axis=0).T if len(first) else None
     batches = length_sorted_batches(lengths, batch_size, max_tokens,
-                                    pad_to=max_obs if pad_to_max_obs else None)
+                                    pad_to=max_obs if pad_to_max_obs else None,
+                                    tie_break=content)
     for batch in batches:
         width = max_obs if pad_to_max_obs else int(lengths[batch].max())
         yield gather_windows(

@@ -3,7 +3,8 @@
 import numpy as np
 
 
-def length_sorted_batches(lengths, batch_size=None, max_tokens=None, pad_to=None):
+def length_sorted_batches(lengths, batch_size=None, max_tokens=None, pad_to=None,
+                          tie_break=None):
     """Split window indices into batches of similar length.
 
     Parameters
@@ -19,6 +20,12 @@ def length_sorted_batches(lengths, batch_size=None, max_tokens=None, pad_to=None
         Width every window is padded to (when the batches are padded to a
         fixed width rather than to their longest window); used with
         ``max_tokens``.
+    tie_break : ndarray of shape (n_windows,) or (n_keys, n_windows), optional
+        Keys that order windows of equal length (the last row first). A key
+        computed from each window's content makes the batches, and each
+        window's place in its batch, independent of the order the windows
+        came in: matrix kernels round a row differently by its position, so
+        without it a permuted input gives results that differ in the last bit.
 
     Returns
     -------
@@ -29,7 +36,10 @@ def length_sorted_batches(lengths, batch_size=None, max_tokens=None, pad_to=None
     if batch_size is None and max_tokens is None:
         raise ValueError("Give batch_size, max_tokens or both.")
     lengths = np.asarray(lengths)
-    order = np.argsort(-lengths, kind="stable")
+    if tie_break is None:
+        order = np.argsort(-lengths, kind="stable")
+    else:
+        order = np.lexsort((*np.atleast_2d(tie_break), -lengths))
     if max_tokens is None:
         return np.array_split(order, np.arange(batch_size, len(order), batch_size))
     widths = np.maximum(lengths[order], 1) if pad_to is None else np.full(len(order), pad_to)

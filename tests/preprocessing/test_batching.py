@@ -30,3 +30,14 @@ def test_window_longer_than_budget_gets_its_own_batch():
 def test_needs_a_batch_size_or_a_budget():
     with pytest.raises(ValueError, match="batch_size, max_tokens"):
         length_sorted_batches(np.array([3]))
+
+
+def test_content_tie_break_makes_batches_independent_of_input_order():
+    lengths = np.array([5, 3, 5, 5, 3])
+    content = np.array([0.4, 0.1, 0.2, 0.9, 0.3])
+    batches = length_sorted_batches(lengths, batch_size=2, tie_break=content)
+    permutation = np.array([3, 0, 4, 2, 1])
+    permuted = length_sorted_batches(lengths[permutation], batch_size=2,
+                                     tie_break=content[permutation])
+    assert [list(batch) for batch in batches] == [[2, 0], [3, 1], [4]]
+    assert [list(permutation[batch]) for batch in permuted] == [[2, 0], [3, 1], [4]]
