@@ -98,13 +98,13 @@ def make_classification_pipeline(pretrained=RECOMMENDED_MODEL, *, classifier=Non
     """
     embedder = AstromerEmbedder(pretrained=pretrained, max_epochs=max_epochs, pooling=pooling,
                                 device=device, random_state=random_state)
-    reducers = {
-        "probabilities": lambda: CrossFittedProbabilities(cv=cv, random_state=random_state),
-        "components": lambda: PCA(UNION_COMPONENTS, random_state=random_state),
-    }
-    if reduce not in reducers:
-        raise ValueError(f"reduce={reduce!r}: expected one of {sorted(reducers)}.")
-    embedding = Pipeline([("astromer", embedder), ("reduce", reducers[reduce]())])
+    if reduce == "components":
+        reducer = PCA(UNION_COMPONENTS, random_state=random_state)
+    elif reduce == "probabilities":
+        reducer = CrossFittedProbabilities(cv=cv, random_state=random_state)
+    else:
+        raise ValueError(f"reduce={reduce!r}: expected one of ['components', 'probabilities'].")
+    embedding = Pipeline([("astromer", embedder), ("reduce", reducer)])
     representation = FeatureUnion([
         ("features", LightCurveFeatures(n_jobs=n_jobs)),
         ("embedding", embedding),

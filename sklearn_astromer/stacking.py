@@ -99,7 +99,7 @@ class CrossFittedProbabilities(MetaEstimatorMixin, TransformerMixin, BaseEstimat
         return default_probability_model() if self.estimator is None else clone(self.estimator)
 
     def fit(self, X, y):
-        """Fit the classifier on all rows.
+        """Fit the classifier on all rows (no cross-fitting: that is ``fit_transform``'s).
 
         Parameters
         ----------
@@ -110,8 +110,22 @@ class CrossFittedProbabilities(MetaEstimatorMixin, TransformerMixin, BaseEstimat
         -------
         self
         """
-        self.fit_transform(X, y)
+        X, y, _ = self._validated(X, y)
+        self.estimator_ = self._model().fit(X, y)
         return self
+
+    def _validated(self, X, y):
+        """``(X, y, n_folds)`` checked; sets ``classes_``."""
+        self._validate_params()
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.classes_, counts = np.unique(y, return_counts=True)
+        if counts.max() < 2:
+            raise ValueError("CrossFittedProbabilities needs a class with two members or more "
+                             "to cross-fit; every class of y has 1 sample.")
+        # Fewer folds than cv when no class has cv members (StratifiedKFold
+        # cannot make them); smaller classes miss from some folds, as documented.
+        return X, y, min(self.cv, counts.max())
 
     def fit_transform(self, X, y, **fit_params):
         """Out-of-fold class probabilities of ``X``; the classifier is also fitted on all of it.
@@ -125,17 +139,8 @@ class CrossFittedProbabilities(MetaEstimatorMixin, TransformerMixin, BaseEstimat
         -------
         ndarray of shape (n_samples, n_classes)
         """
-        self._validate_params()
-        X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        self.classes_, counts = np.unique(y, return_counts=True)
-        if counts.max() < 2:
-            raise ValueError("CrossFittedProbabilities needs a class with two members or more "
-                             "to cross-fit; every class of y has 1 sample.")
-        # Fewer folds than cv when no class has cv members (StratifiedKFold
-        # cannot make them); smaller classes miss from some folds, as documented.
-        folds = StratifiedKFold(min(self.cv, counts.max()), shuffle=True,
-                                random_state=self.random_state)
+        X, y, n_folds = self._validated(X, y)
+        folds = StratifiedKFold(n_folds, shuffle=True, random_state=self.random_state)
         out_of_fold = cross_val_predict(self._model(), X, y, cv=folds, method="predict_proba",
                                         n_jobs=self.n_jobs)
         self.estimator_ = self._model().fit(X, y)

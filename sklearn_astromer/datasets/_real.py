@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import lzma
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -325,6 +326,5 @@ def load_catalina(path, *, classes=None, return_ids=False):
             raise ValueError(f"{path} holds no light curve of class {unknown}; its classes "
                              f"are {sorted(set(labels))}.")
         keep = np.isin(labels, list(classes))
-    light_curves = [values[start:stop] for start, stop, kept
-                    in zip(offsets[:-1], offsets[1:], keep) if kept]
+    light_curves = list(compress(np.split(values, offsets[1:-1]), keep))
     return (light_curves, labels[keep], ids[keep]) if return_ids else (light_curves, labels[keep])
