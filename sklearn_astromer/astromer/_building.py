@@ -9,7 +9,7 @@ they share, and the output components fitted after training.
 import numpy as np
 import torch
 
-from . import _output, _supervised
+from . import _inference, _output, _supervised
 from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate, WindowSampler
 from ._training import stage_params
 from .._console import print_plain_off_terminal
@@ -155,9 +155,10 @@ class ModelBuildingMixin:
         if saved_classes is not None and self.fine_tune != "supervised":
             self.classes_ = np.asarray(saved_classes)
             model = _supervised.make_classifier_model(self.net_.module_.encoder, len(self.classes_))
-            model.classifier.load_state_dict({key[len("classifier."):]: value for key, value
-                                              in state_dict.items()
-                                              if key.startswith("classifier.")})
+            _supervised.load_head(model.classifier,
+                                  {key[len("classifier."):]: value for key, value
+                                   in state_dict.items() if key.startswith("classifier.")},
+                                  model_files(self.pretrained)[1])
             self.classifier_net_ = self._classifier_net(model, None, 0)
 
     def _training_dtype(self):
@@ -206,6 +207,12 @@ class ModelBuildingMixin:
         """Train the encoder and a classification head on ``labels`` (cross-entropy)."""
         model = _supervised.make_classifier_model(self.net_.module_.encoder, len(self.classes_))
         train = self.fine_tune_epochs > 0
+        if train:
+            with self._inference_context():
+                pooled = _inference.pool_layers(model.encoder.eval(), light_curves,
+                                                device=self.device_,
+                                                **self._window_args(light_curves, periods))
+            model.classifier.set_input_statistics(pooled)
         net = self._classifier_net(model, (light_curves, periods, labels) if train else None,
                                    seed)
         if train:

@@ -18,6 +18,7 @@ from ._finite import check_finite
 from ._net import LightCurveIndexDataset
 from ._persistence import PersistenceMixin
 from ._training import LR_SCHEDULES
+from .._interrupt import forget_fit
 from .._validation import check_light_curves, iter_light_curve_chunks
 from ..preprocessing.ranges import check_time_ranges
 from ..pretrained import ARCHITECTURE_CONSTRAINTS
@@ -161,9 +162,10 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         How ``transform`` pools observations: mean of the last layer (the
         paper's classifier input), element-wise maximum, mean and standard
         deviation, the mean of every layer (input embedding first)
-        concatenated, or their weighted mean (the supervised head's input:
-        its learned weights after ``fine_tune="supervised"``, equal weights
-        otherwise).
+        concatenated, or their weighted mean (after ``fine_tune="supervised"``
+        the supervised head's input: every layer standardised with the
+        training light curves' statistics, then weighted by the learned
+        weights; otherwise the plain mean of the layers).
     n_components : int or None, default=None
         Reduce the pooled embedding to its first principal components, fitted
         in ``fit`` on the embeddings of the light curves given (after
@@ -411,19 +413,13 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
                     self._fit_supervised(light_curves, periods, labels, seed + 2)
                 self.net_.module_.eval()
                 self._fit_output_projection(light_curves, seed)
-            except ValueError:
-                # Light curves the model cannot take, or a non-finite loss:
-                # leave no half-trained model behind.
-                self._forget_fit()
+            except (ValueError, KeyboardInterrupt):
+                # Light curves the model cannot take, a non-finite loss or
+                # Ctrl-C: leave no half-trained model behind.
+                forget_fit(self)
                 raise
         self.net_.module_.eval()
         return self
-
-    def _forget_fit(self):
-        """Remove every fitted attribute, so that a failed ``fit`` leaves the estimator unfitted."""
-        for name in [name for name in vars(self) if name.endswith("_")
-                     and not name.startswith("__")]:
-            self.__dict__.pop(name, None)
 
     # ------------------------------------------------------------ inference
     def _check_times(self, light_curves, first_index=0):
@@ -446,8 +442,11 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
                                                     enabled=dtype is not None):
             yield
 
-    def _window_args(self, light_curves):
-        """How inference cuts ``light_curves`` into batches of windows (periods included)."""
+    def _window_args(self, light_curves, periods=None):
+        """How inference cuts ``light_curves`` into batches of windows (periods included).
+
+        ``periods``: those of ``light_curves`` when already computed.
+        """
         check_is_fitted(self, "net_")
         batch_size, max_tokens = _inference.inference_batching(self.inference_batch_size,
                                                                self.net_.device)
@@ -457,7 +456,7 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
             max_tokens=max_tokens,
             pad_to_max_obs=self.config_["variant"] == "paper",
             scale_magnitudes=self.config_["magnitude_scaling"] == "std",
-            periods=self._periods(light_curves),
+            periods=self._periods(light_curves) if periods is None else periods,
         )
 
     def transform(self, X):
@@ -501,15 +500,18 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
 
     def _pool_validated(self, light_curves, first_index=0):
         """Pooled embeddings (``pooling``) of validated light curves."""
-        layer_weights = None
+        combine_layers = None
         if self.pooling == "weighted_layers" and hasattr(self, "classifier_net_"):
             classifier = self.classifier_net_.module_.classifier
-            layer_weights = torch.softmax(classifier.layer_logits.detach(), dim=0)
+            device = classifier.layer_logits.device
+
+            def combine_layers(means):
+                return classifier.combine(means.to(device))
         args = self._window_args(light_curves)
         with self._inference_context():
             pooled = _inference.pool_light_curves(
                 self.net_.module_.eval().encoder, light_curves, pooling=self.pooling,
-                device=self.net_.device, layer_weights=layer_weights, **args)
+                device=self.net_.device, combine_layers=combine_layers, **args)
         check_finite(pooled, light_curves, "embeddings", first_index)
         return pooled
 

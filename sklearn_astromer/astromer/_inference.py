@@ -110,7 +110,7 @@ POOLINGS = ("mean", "max", "mean_std", "layers", "weighted_layers")
 LAYER_POOLINGS = ("layers", "weighted_layers")
 
 
-def pool_light_curves(encoder, light_curves, *, pooling, device, layer_weights=None,
+def pool_light_curves(encoder, light_curves, *, pooling, device, combine_layers=None,
                       **window_args):
     """Pool per-observation embeddings into one vector per light curve.
 
@@ -122,10 +122,13 @@ def pool_light_curves(encoder, light_curves, *, pooling, device, layer_weights=N
         Mean over all observations (the paper's choice), element-wise
         maximum, mean and standard deviation concatenated, the mean of every
         layer's output (input embedding first) concatenated, or their
-        weighted mean with ``layer_weights``.
+        combination by ``combine_layers``.
     device : str or torch.device
-    layer_weights : Tensor of shape (n_layers + 1,), optional
-        Weights of ``"weighted_layers"`` (default: equal).
+    combine_layers : callable, optional
+        ``"weighted_layers"``: maps the ``(n_samples, n_layers + 1, d_model)``
+        float64 layer means to ``(n_samples, d_model)`` (a supervised head's
+        :meth:`~sklearn_astromer.nn.LayerWeightedClassifier.combine`);
+        default: their plain mean.
     **window_args
         ``max_obs``, ``batch_size``, ``pad_to_max_obs``, ``max_tokens``,
         ``scale_magnitudes``, ``periods``: see :func:`iter_window_batches`.
@@ -140,10 +143,8 @@ def pool_light_curves(encoder, light_curves, *, pooling, device, layer_weights=N
         means = pool_layers(encoder, light_curves, device=device, **window_args)
         if pooling == "layers":
             return means.reshape(len(means), -1).numpy().astype(np.float32)
-        if layer_weights is None:
-            layer_weights = torch.full((means.shape[1],), 1.0 / means.shape[1])
-        return torch.einsum("nld,l->nd", means, layer_weights.double().cpu()).numpy().astype(
-            np.float32)
+        combined = means.mean(dim=1) if combine_layers is None else combine_layers(means)
+        return combined.detach().cpu().numpy().astype(np.float32)
     n_samples = len(light_curves)
     d_model = encoder.input_projection.out_features
     sums = torch.zeros(n_samples, d_model, dtype=torch.float64)

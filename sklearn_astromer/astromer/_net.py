@@ -10,6 +10,7 @@ import torch
 from skorch import NeuralNet
 from torch.utils.data import Dataset
 
+from .._interrupt import PropagateInterruptMixin
 from ..preprocessing import gather_windows, mask_windows, random_windows
 from ._finite import FiniteTrainingMixin
 from ._inference import windows_to_tensors
@@ -197,7 +198,7 @@ class AutocastMixin:
             return super().infer(x, **fit_params)
 
 
-class AstromerNet(FiniteTrainingMixin, AutocastMixin, NeuralNet):
+class AstromerNet(PropagateInterruptMixin, FiniteTrainingMixin, AutocastMixin, NeuralNet):
     """:class:`skorch.NeuralNet` that trains by masked-magnitude reconstruction.
 
     Batches are ``(inputs, targets)`` pairs of dicts built by

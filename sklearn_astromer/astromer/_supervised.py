@@ -6,6 +6,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Freezer, Unfreezer
 from sklearn.utils.class_weight import compute_class_weight
 
+from .._interrupt import PropagateInterruptMixin
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
 from ._finite import FiniteTrainingMixin
 from ._inference import pool_layers, windows_to_tensors
@@ -79,6 +80,44 @@ def head_first_callbacks(head_epochs, max_epochs):
     return callbacks
 
 
+def load_head(classifier, tensors, source):
+    """Load a saved head's ``tensors`` into ``classifier``, or say what is wrong with them.
+
+    Parameters
+    ----------
+    classifier : LayerWeightedClassifier
+        Built for the saved classes.
+    tensors : dict of str to Tensor
+        The saved ``classifier.*`` tensors, without that prefix.
+    source : str or path-like
+        The weights file, named in errors.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the key, for missing or unexpected head tensors,
+        and for tensors that are not floating point or whose shape does not
+        fit the saved classes and architecture.
+    """
+    expected = classifier.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise ValueError(f"{source}: the classification head's tensors do not fit its "
+                         f"architecture: missing {['classifier.' + key for key in missing]}, "
+                         f"unexpected {['classifier.' + key for key in unexpected]}.")
+    for key, value in tensors.items():
+        if not value.is_floating_point():
+            raise ValueError(f"{source}: head tensor 'classifier.{key}' has dtype {value.dtype}; "
+                             "a floating-point tensor is expected.")
+        if value.shape != expected[key].shape:
+            raise ValueError(
+                f"{source}: head tensor 'classifier.{key}' has shape {tuple(value.shape)}; "
+                f"{tuple(expected[key].shape)} is expected for the saved "
+                f"{classifier.mlp[-1].out_features} classes and this encoder.")
+    classifier.load_state_dict(tensors)
+
+
 def unfreeze(encoder):
     """Make every encoder parameter trainable again (after a head-first phase)."""
     for parameter in encoder.parameters():
@@ -93,7 +132,8 @@ def make_classifier_model(encoder, n_classes):
     return AstromerClassifierModel(encoder, head).to(encoder.input_projection.weight.device)
 
 
-class AstromerClassifierNet(FiniteTrainingMixin, AutocastMixin, NeuralNet):
+class AstromerClassifierNet(PropagateInterruptMixin, FiniteTrainingMixin, AutocastMixin,
+                            NeuralNet):
     """A :class:`skorch.NeuralNet` on :class:`LabelledWindowCollate` batches.
 
     The criterion sees the labels and float32 logits (also when the forward

@@ -17,7 +17,9 @@ _POSITIONS = re.compile(r"[Ll]ight curve(?:\(s\))? \[([0-9, ]+?)(?: and (\d+) mo
 def add_runtime_arguments(parser):
     """``--batch-size``, ``--device`` and ``--precision``, shared by ``embed`` and ``pretrain``."""
     parser.add_argument("--batch-size", type=positive_int,
-                        help="windows per batch (default: the model's; 64 for new models)")
+                        help="windows per batch: of inference in embed (default: sized "
+                             "by the device), of training in pretrain (default: the model's; "
+                             "64 for new models)")
     parser.add_argument("--device", default="auto",
                         help="'auto' (a GPU when visible), 'cpu', 'cuda', 'cuda:1', ...")
     parser.add_argument("--precision", choices=["float32", "bfloat16", "float16"],

@@ -1,6 +1,7 @@
 """``sklearn-astromer embed``: embeddings of a light-curve collection, written to a file."""
 
 import csv
+import fnmatch
 import os
 import sys
 from pathlib import Path
@@ -52,12 +53,13 @@ def run(args):
     from ..astromer import AstromerEmbedder
 
     writer = EmbeddingWriter(args.output)  # an unknown extension fails before any work
+    check_output_is_not_input(args.output, args.input, args.pattern)
     check_device(args.device)
     check_model_source(args.model)
     collection = open_collection(args)
     params = {"device": args.device, "precision": args.precision}
     if args.batch_size:
-        params["batch_size"] = args.batch_size
+        params["inference_batch_size"] = args.batch_size
     if args.pooling:
         params["pooling"] = args.pooling
     embedder = AstromerEmbedder.from_pretrained(args.model, **params)
@@ -78,6 +80,28 @@ def run(args):
         print(f"wrote {n_objects:,} embeddings ({len(embedder.get_feature_names_out())} "
               f"features each) to {args.output}", file=sys.stderr)
     return 0
+
+
+def check_output_is_not_input(output, source, pattern="*"):
+    """Refuse an ``--output`` that is the input (by any path or link), one of the files an input
+    directory's ``pattern`` reads, or a directory.
+
+    Raises
+    ------
+    ValueError
+        Before anything is read or written.
+    """
+    output, source = Path(output), Path(source)
+    if output.is_dir():
+        raise ValueError(f"--output {output} is a directory; give a file name in it.")
+    if output.exists() and source.exists() and os.path.samefile(output, source):
+        raise ValueError(f"--output {output} is the input {source}: writing it would destroy the "
+                         "light curves; give another output file.")
+    if (source.is_dir() and output.resolve().parent == source.resolve()
+            and fnmatch.fnmatch(output.name, pattern)):
+        raise ValueError(f"--output {output} is in the input directory {source} and matches "
+                         f"--pattern {pattern!r}: it would be read as light curves; write it "
+                         "elsewhere or narrow --pattern.")
 
 
 def embed_chunk(embedder, chunk, source):
@@ -158,12 +182,14 @@ class EmbeddingWriter:
                             zip(ids, features.astype(str).tolist()))
 
     def __exit__(self, exc_type, exc, traceback):
-        if self._writer is not None:
-            self._writer.close()
-        if exc_type is None and self._writer is not None:
-            os.replace(self.partial, self.path)
-        elif self.partial.exists():
-            self.partial.unlink()
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if exc_type is None and self._writer is not None:
+                os.replace(self.partial, self.path)
+        finally:
+            if self.partial.exists():
+                self.partial.unlink()
         return False
 
 

@@ -131,16 +131,24 @@ def run(args):
                                 max_epochs=remaining,
                                 callbacks=callbacks, device=args.device,
                                 precision=args.precision, verbose=0)
+    interrupted = False
     with _discarded_unless_an_epoch_finishes(args.out, checkpoints, new=not history):
         if not history:
             checkpoints.mkdir(parents=True, exist_ok=True)
             (checkpoints / STATE_FILE).write_text(json.dumps(settings, indent=2, sort_keys=True))
-        with objects_named(ids, args.input):
-            embedder.fit(light_curves)
-        if args.epochs and not _finished_epochs(checkpoints):  # Ctrl-C, which skorch swallows
-            raise KeyboardInterrupt
-    if remaining == 0 and history:
-        say(f"all {len(history)} epochs were already trained; saving the best epoch's weights")
+        try:
+            with objects_named(ids, args.input):
+                embedder.fit(light_curves)
+        except KeyboardInterrupt:
+            if not _finished_epochs(checkpoints):
+                raise
+            # Ctrl-C after a checkpointed epoch: save the best weights so far.
+            interrupted = True
+            embedder.set_params(max_epochs=0, callbacks=[]).fit(light_curves)
+    if interrupted or (remaining == 0 and history):
+        if not interrupted:
+            say(f"all {len(history)} epochs were already trained; saving the best epoch's "
+                "weights")
         best = checkpoints / BEST_PARAMS
         embedder.net_.load_params(f_params=str(best if best.is_file() else
                                                checkpoints / LAST_PARAMS))

@@ -15,8 +15,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import GradientNormClipping
 from skorch.dataset import ValidSplit
 
-from ..astromer import AstromerEmbedder
 from .._console import print_plain_off_terminal
+from .._interrupt import forget_fit
+from ..astromer import AstromerEmbedder
 from ..astromer._building import resolve_device, silent
 from ._data import (
     METADATA,
@@ -434,12 +435,17 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self._initialize_net(saved, data if self.max_epochs > 0 else None, seed)
-            if self.max_epochs > 0:
-                self.net_.partial_fit(LightCurveIndexDataset(len(data)), None)
-                _release_training_data(self.net_)
-            if self.fine_tune == "supervised":
-                self._fine_tune(data, y, saved, seed + 2)
+            try:
+                self._initialize_net(saved, data if self.max_epochs > 0 else None, seed)
+                if self.max_epochs > 0:
+                    self.net_.partial_fit(LightCurveIndexDataset(len(data)), None)
+                    _release_training_data(self.net_)
+                if self.fine_tune == "supervised":
+                    self._fine_tune(data, y, saved, seed + 2)
+            except KeyboardInterrupt:
+                # Ctrl-C: no half-trained model that a pipeline would go on with.
+                forget_fit(self)
+                raise
         self.net_.module_.eval()
         return self
 

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 
+from .._interrupt import PropagateInterruptMixin
 from .._validation import _format_indices
 from ..astromer._inference import inference_batching, pool_light_curves
 from ..astromer._net import AutocastMixin
@@ -98,7 +99,7 @@ def finite_loss(loss):
     return loss
 
 
-class MultimodalCLIPNet(AutocastMixin, NeuralNet):
+class MultimodalCLIPNet(PropagateInterruptMixin, AutocastMixin, NeuralNet):
     """:class:`skorch.NeuralNet` that trains the towers with the n-modality CLIP loss.
 
     Batches come from :class:`~sklearn_astromer.multimodal._data.MultimodalCollate`;
@@ -120,7 +121,7 @@ class MultimodalCLIPNet(AutocastMixin, NeuralNet):
         return finite_loss(self.criterion_(embeddings, present))
 
 
-class MultimodalClassifierNet(AutocastMixin, NeuralNet):
+class MultimodalClassifierNet(PropagateInterruptMixin, AutocastMixin, NeuralNet):
     """:class:`skorch.NeuralNet` for supervised fine-tuning (cross-entropy on class indices).
 
     ``autocast_dtype``: mixed-precision training, as :class:`MultimodalCLIPNet`.

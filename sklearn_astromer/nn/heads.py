@@ -39,6 +39,14 @@ class LayerWeightedClassifier(nn.Module):
     pooled vectors are averaged with weights ``softmax(gamma)`` (learned,
     equal at the start) and fed to an MLP.
 
+    Each pooled vector is first standardised, feature by feature, with fixed
+    statistics of the training light curves (:meth:`set_input_statistics`;
+    identity until set). Pre-trained encoders can give pooled vectors that
+    differ little between light curves beside a large common part (the
+    published MACHO weights do): the per-sample layer norm keeps that common
+    part, and a head on it learns far more slowly than a forest or a linear
+    model on the same, standardised, columns.
+
     Parameters
     ----------
     n_layers : int
@@ -53,16 +61,38 @@ class LayerWeightedClassifier(nn.Module):
     def __init__(self, n_layers, d_model, n_classes, hidden=(256,), dropout=0.2):
         super().__init__()
         self.layer_logits = nn.Parameter(torch.zeros(n_layers))
+        self.register_buffer("input_mean", torch.zeros(n_layers, d_model))
+        self.register_buffer("input_scale", torch.ones(n_layers, d_model))
         layers, width = [nn.LayerNorm(d_model), nn.Dropout(dropout)], d_model
         for size in hidden:
             layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
             width = size
         self.mlp = nn.Sequential(*layers, nn.Linear(width, n_classes))
 
+    @torch.no_grad()
+    def set_input_statistics(self, pooled):
+        """Standardise inputs with the mean and standard deviation of ``pooled``.
+
+        Parameters
+        ----------
+        pooled : Tensor of shape (n_samples, n_layers, d_model)
+            Pooled layer outputs of the training light curves. A column with
+            (almost) no spread is divided by the typical spread of its layer
+            instead, so that it is not blown up.
+        """
+        pooled = pooled.to(self.input_mean.device, torch.float64)
+        mean, scale = pooled.mean(dim=0), pooled.std(dim=0, correction=0)
+        typical = scale.median(dim=1, keepdim=True).values
+        floor = torch.where(typical > 0, 1e-3 * typical, torch.ones_like(typical))
+        self.input_mean.copy_(mean)
+        self.input_scale.copy_(torch.maximum(scale, floor))
+
     def combine(self, pooled):
-        """Weighted mean of ``(batch, n_layers, d_model)`` pooled layer outputs."""
+        """Weighted mean of ``(batch, n_layers, d_model)`` standardised pooled layer outputs."""
+        standardised = (pooled - self.input_mean.to(pooled.dtype)) / self.input_scale.to(
+            pooled.dtype)
         weights = torch.softmax(self.layer_logits, dim=0).to(pooled.dtype)
-        return torch.einsum("bld,l->bd", pooled, weights)
+        return torch.einsum("bld,l->bd", standardised, weights)
 
     def forward(self, pooled):
         """Class logits ``(batch, n_classes)`` from ``(batch, n_layers, d_model)`` pooled outputs."""

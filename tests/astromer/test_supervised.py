@@ -43,14 +43,29 @@ def test_supervised_fit_trains_encoder_and_head(supervised, sinusoids, tiny_para
     assert not hasattr(self_supervised, "predict")
 
 
-def test_weighted_layer_pooling_uses_the_learned_layer_weights(supervised):
+def test_weighted_layer_pooling_is_the_heads_standardised_weighted_input(supervised):
     embedder, X, _ = supervised
     head = embedder.classifier_net_.module_.classifier
     weights = np.exp(head.layer_logits.detach().numpy())
     weights /= weights.sum()
+    mean, scale = head.input_mean.numpy(), head.input_scale.numpy()
     layers = embedder.set_params(pooling="layers").transform(X).reshape(len(X), 2, -1)
     weighted = embedder.set_params(pooling="weighted_layers").transform(X)
-    np.testing.assert_allclose(weighted, np.einsum("nld,l->nd", layers, weights), atol=1e-5)
+    np.testing.assert_allclose(weighted, np.einsum("nld,l->nd", (layers - mean) / scale, weights),
+                               atol=1e-4)
+
+
+def test_head_inputs_are_standardised_with_the_training_curves(sinusoids, tiny_params):
+    X, y = sinusoids
+    # Head-only epochs leave the encoder as it was when the statistics were taken.
+    embedder = AstromerEmbedder(**tiny_params, max_epochs=1, fine_tune="supervised",
+                                fine_tune_epochs=2, head_epochs=2,
+                                pooling="layers").fit(X, y)
+    head = embedder.classifier_net_.module_.classifier
+    layers = embedder.transform(X).reshape(len(X), 2, -1)
+    np.testing.assert_allclose(head.input_mean.numpy(), layers.mean(axis=0), atol=1e-4)
+    standardised = (layers - head.input_mean.numpy()) / head.input_scale.numpy()
+    np.testing.assert_allclose(standardised.std(axis=0), 1, atol=1e-3)
 
 
 def test_supervised_model_saves_and_predicts_after_loading(supervised, tmp_path):

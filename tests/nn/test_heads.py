@@ -30,3 +30,18 @@ def test_classifier_model_shares_the_encoder_and_ignores_padding():
                    torch.cat([mask, torch.ones(2, 3, dtype=torch.bool)], 1))
     assert logits.shape == (2, 4)
     torch.testing.assert_close(padded, logits, atol=1e-5, rtol=0)
+
+
+def test_head_input_statistics_standardise_each_layer_and_column():
+    head = LayerWeightedClassifier(2, 3, n_classes=2)
+    torch.testing.assert_close(head.combine(torch.ones(1, 2, 3)), torch.ones(1, 3))
+    pooled = torch.randn(50, 2, 3, dtype=torch.float64) * torch.tensor([1.0, 10.0, 0.1]) + 5
+    pooled[:, 1, 2] = 7.0  # a constant column is centred, not blown up
+    head.set_input_statistics(pooled)
+    standardised = (pooled - head.input_mean) / head.input_scale
+    torch.testing.assert_close(standardised.mean(dim=0), torch.zeros(2, 3, dtype=torch.float64),
+                               atol=1e-5, rtol=0)
+    spread = standardised[:, 0].std(dim=0, correction=0)
+    torch.testing.assert_close(spread, torch.ones(3, dtype=torch.float64), rtol=1e-5, atol=0)
+    assert torch.all(standardised[:, 1, 2] == 0)
+    assert set(head.state_dict()) >= {"input_mean", "input_scale"}
