@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from ._checks import check_architecture, check_tensors, errors_naming, read_json_object
 
@@ -30,7 +30,9 @@ def save_model(directory, config, state_dict):
 
     Tensors are moved to the CPU and made contiguous, so a model trained on a
     GPU loads on a CPU-only machine. Files are written under temporary names
-    and renamed, so an interrupted save never leaves a half-written model.
+    and renamed, so an interrupted save never leaves a half-written model; a
+    failed save removes its temporary files. Both files are created the same
+    way, so they get the same permissions (those the umask gives new files).
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -38,10 +40,15 @@ def save_model(directory, config, state_dict):
     config = {**config, "format_version": FORMAT_VERSION}
     weights_tmp = directory / (WEIGHTS_NAME + ".tmp")
     config_tmp = directory / (CONFIG_NAME + ".tmp")
-    save_file(tensors, str(weights_tmp))
-    config_tmp.write_text(json.dumps(config, indent=2, sort_keys=True))
-    os.replace(weights_tmp, directory / WEIGHTS_NAME)
-    os.replace(config_tmp, directory / CONFIG_NAME)
+    try:
+        config_text = json.dumps(config, indent=2, sort_keys=True)
+        weights_tmp.write_bytes(save(tensors))
+        config_tmp.write_text(config_text)
+        os.replace(weights_tmp, directory / WEIGHTS_NAME)
+        os.replace(config_tmp, directory / CONFIG_NAME)
+    finally:
+        weights_tmp.unlink(missing_ok=True)
+        config_tmp.unlink(missing_ok=True)
 
 
 def load_model(directory):

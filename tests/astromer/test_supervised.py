@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -135,3 +136,50 @@ def test_head_first_phase_keeps_the_encoder_until_it_helps(sinusoids, tiny_param
     assert changed == (best_epoch > 1)
     assert all(p.requires_grad for p in both.net_.module_.parameters())
     assert all(p.requires_grad for p in head_only.net_.module_.parameters())
+
+
+def _copy_with(saved_dir, tmp_path, change_weights=None, change_config=None):
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    directory = tmp_path / "tampered"
+    directory.mkdir()
+    for path in saved_dir.iterdir():
+        (directory / path.name).write_bytes(path.read_bytes())
+    if change_weights is not None:
+        tensors = load_file(str(directory / "model.safetensors"))
+        change_weights(tensors)
+        save_file(tensors, str(directory / "model.safetensors"))
+    if change_config is not None:
+        config = json.loads((directory / "config.json").read_text())
+        change_config(config)
+        (directory / "config.json").write_text(json.dumps(config))
+    return directory
+
+
+@pytest.mark.parametrize("tamper, message", [
+    (dict(change_config=lambda c: c.update(classes=["a", "b", "c"])),
+     r"'classifier\.mlp\.\d+\.(weight|bias)' has shape \(2.*\); \(3.*\) is expected for "
+     "the saved 3 classes"),
+    (dict(change_weights=lambda t: t.pop("classifier.input_scale")),
+     r"missing \['classifier\.input_scale'\]"),
+    (dict(change_weights=lambda t: t.update({"classifier.extra": t["classifier.input_mean"].clone()})),
+     r"unexpected \['classifier\.extra'\]"),
+    (dict(change_weights=lambda t: t.update(
+        {"classifier.layer_logits": t["classifier.layer_logits"].to(torch.int64)})),
+     r"'classifier\.layer_logits' has dtype torch\.int64"),
+    (dict(change_weights=lambda t: t.update(
+        {"classifier.layer_logits": t["classifier.layer_logits"] > 0})),
+     r"'classifier\.layer_logits' has dtype torch\.bool"),
+    (dict(change_weights=lambda t: t.update(
+        {"classifier.input_mean": t["classifier.input_mean"][:, :3].contiguous()})),
+     r"'classifier\.input_mean' has shape"),
+])
+def test_tampered_head_tensors_are_a_value_error_naming_file_and_key(supervised, tmp_path,
+                                                                     tamper, message):
+    embedder, X, _ = supervised
+    embedder.save_pretrained(tmp_path / "model")
+    directory = _copy_with(tmp_path / "model", tmp_path, **tamper)
+    with pytest.raises(ValueError, match=r"model\.safetensors: .*" + message):
+        AstromerEmbedder.from_pretrained(directory)
