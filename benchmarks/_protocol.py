@@ -137,12 +137,14 @@ def mean_predictor_rmse(light_curves, max_obs, scale_magnitudes=False):
     return float(np.sqrt(np.mean(np.concatenate(mean_squares))))
 
 
-def fine_tune(start_dir, curves, labels, config, seed, head_epochs=0):
+def fine_tune(start_dir, curves, labels, config, seed):
     """Supervised fine-tuning from ``start_dir`` on ``curves`` (20 % stratified validation).
 
     Epochs give about ``config["fine_tune"]["windows"]`` windows, within its
     bounds; batch, learning rate and patience come from the same settings;
-    ``head_epochs`` head-only epochs first.
+    the head is first probed on the frozen encoder (the library's
+    ``head_epochs``), and the fine-tuned encoder is kept only where it beats
+    the probe on the validation curves.
     """
     settings = config["fine_tune"]
     epochs = int(np.clip(round(settings["windows"] / len(curves)), settings["min_epochs"],
@@ -151,7 +153,7 @@ def fine_tune(start_dir, curves, labels, config, seed, head_epochs=0):
         pretrained=start_dir, max_epochs=0, fine_tune="supervised", fine_tune_epochs=epochs,
         fine_tune_lr=settings["lr"], batch_size=settings["batch_size"],
         patience=settings["patience"], validation_fraction=config["validation_share"],
-        pooling="weighted_layers", head_epochs=head_epochs, device="cpu", random_state=seed,
+        pooling="weighted_layers", device="cpu", random_state=seed,
     ).fit(curves, labels)
 
 

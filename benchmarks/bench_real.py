@@ -28,8 +28,9 @@ Rows (``X+RF``: a random forest on representation X):
   training part (5-fold out-of-fold probabilities for training stars, the
   model fitted on all training stars for test stars): stacking;
 - ``ours fine-tuned`` and ``MACHO fine-tuned``: ``fine_tune="supervised"``
-  from the fold's model or the published MACHO weights on each subset (5
-  head-only epochs first, ``HEAD_EPOCHS``; ``pooling="weighted_layers"``): the
+  from the fold's model or the published MACHO weights on each subset (the
+  head probed on the frozen encoder first, the encoder kept only where it
+  beats the probe on the validation part; ``pooling="weighted_layers"``): the
   head's own predictions, a forest on the fine-tuned embeddings, and the
   features with 16 of their principal components.
 
@@ -76,10 +77,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer.features import LightCurveFeatures
 from sklearn_astromer.stacking import CrossFittedProbabilities, default_probability_model
-
-#: Head-only epochs of the fine-tuned rows: the results were measured with the
-#: head-first phase on (5 epochs), before the library's default went back to 0.
-HEAD_EPOCHS = 5
 
 FULL = dict(
     n_folds=3,
@@ -181,8 +178,7 @@ def fine_tuned_rows(curves, reps, y, train, valid, test, starts, seed, config):
     F = reps["features"]
     for name, start in starts.items():
         with Timed() as lap:
-            embedder = fine_tune(start, [curves[i] for i in subset], y[subset], config, seed,
-                                 head_epochs=HEAD_EPOCHS)
+            embedder = fine_tune(start, [curves[i] for i in subset], y[subset], config, seed)
         rows[f"{name} fine-tuned: head"] = [embedder.predict(parts[p]) for p in ("valid", "test")]
         Z = {p: embedder.transform(parts[p]) for p in parts}
         model = fit_forest(Z["train"], y[train], seed, config)
@@ -194,6 +190,7 @@ def fine_tuned_rows(curves, reps, y, train, valid, test, starts, seed, config):
         rows[f"features + {name} fine-tuned (PCA16)+RF"] = [model.predict(U[p])
                                                             for p in ("valid", "test")]
         rows[f"{name} fine-tuning seconds"] = lap.seconds
+        rows[f"{name} encoder kept fine-tuned"] = bool(embedder.encoder_fine_tuned_)
     return rows
 
 
@@ -329,13 +326,16 @@ def _options(parser):
 
 def summarise(per_fold, config):
     """Classification, novelty and retrieval summaries over folds; printed as they are made."""
-    classification, seconds = {}, {}
+    classification, seconds, kept = {}, {}, {}
     for size in config["sizes"]:
         runs = [fold["sizes"][str(size)] for fold in per_fold]
         classes = runs[0]["classes"]
         for method in runs[0]["rows"]:
             if method.endswith("seconds"):
                 seconds[f"{method} ({size})"] = float(np.mean([r["rows"][method] for r in runs]))
+                continue
+            if method.endswith("kept fine-tuned"):
+                kept[f"{method} ({size})"] = [r["rows"][method] for r in runs]
                 continue
             # f1_score orders its per-class values by sorted label.
             row = summary([score(r["y_test"], r["rows"][method][1]) for r in runs],
@@ -365,6 +365,7 @@ def summarise(per_fold, config):
     chance = {label: float(np.mean([f["retrieval_chance"][label] for f in per_fold]))
               for label in CLASSES}
     return {"classification": classification, "fine_tuning_seconds": seconds,
+            "encoder_kept_fine_tuned": kept,
             "novelty": novelty_summary,
             "retrieval": {"results": retrieval_summary, "chance_per_class": chance,
                           "chance_macro": float(np.mean(list(chance.values())))}}

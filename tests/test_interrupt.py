@@ -33,14 +33,18 @@ def test_ctrl_c_in_pretraining_propagates_and_leaves_no_model(sinusoids, tiny_pa
                 and not name.startswith("__")]
 
 
-def test_ctrl_c_in_supervised_fine_tuning_propagates(sinusoids, tiny_params, monkeypatch):
+@pytest.mark.parametrize("phase", ["head", "encoder"])
+def test_ctrl_c_in_supervised_fine_tuning_propagates(sinusoids, tiny_params, monkeypatch, phase):
     from sklearn_astromer.astromer import _supervised
 
+    def interrupt(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    net_class = _supervised.HeadNet if phase == "head" else _supervised.AstromerClassifierNet
+    monkeypatch.setattr(net_class, "on_epoch_end", interrupt)
     X, y = sinusoids
-    monkeypatch.setattr(_supervised, "head_first_callbacks",
-                        lambda *args: [("interrupt", InterruptAt(1))])
     embedder = AstromerEmbedder(**tiny_params, max_epochs=0, fine_tune="supervised",
-                                fine_tune_epochs=3)
+                                fine_tune_epochs=3, head_epochs=3)
     with pytest.raises(KeyboardInterrupt):
         embedder.fit(X, y)
     with pytest.raises(NotFittedError):

@@ -6,6 +6,8 @@ supervised fine-tuning with their loaders and callbacks, the period search
 they share, and the output components fitted after training.
 """
 
+import copy
+
 import numpy as np
 import torch
 
@@ -204,27 +206,55 @@ class ModelBuildingMixin:
         return {**params, "batch_size": curves_per_batch}
 
     def _fit_supervised(self, light_curves, periods, labels, seed):
-        """Train the encoder and a classification head on ``labels`` (cross-entropy)."""
+        """Train a classification head on ``labels``, then the encoder with it.
+
+        Linear probing, then fine-tuning (Kumar et al. 2022): the head first
+        learns alone on the frozen encoder's pooled layers (``head_epochs``),
+        so that training the encoder starts from a head that already
+        classifies; the encoder then trains with it (``fine_tune_epochs``).
+        On the validation curves, the fine-tuned model is kept only if its
+        loss is lower than the probed head's on the frozen encoder; otherwise
+        the encoder comes back as it was (``encoder_fine_tuned_`` says which).
+        """
         model = _supervised.make_classifier_model(self.net_.module_.encoder, len(self.classes_))
-        train = self.fine_tune_epochs > 0
-        if train:
+        if self.fine_tune_epochs == 0 and self.head_epochs == 0:
+            self.classifier_net_ = self._classifier_net(model, None, seed)
+            self.encoder_fine_tuned_ = False
+            return
+        train, valid = _supervised.split_labelled(len(light_curves), labels,
+                                                  self.validation_fraction, seed)
+        window_args = self._window_args(light_curves, periods)
+        with self._inference_context():
+            pooled = _inference.pool_layers(model.encoder.eval(), light_curves,
+                                            device=self.device_, **window_args)
+        model.classifier.set_input_statistics(pooled[train])
+        weights = _supervised.class_weights(labels[train], len(self.classes_), self.class_weight)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if self.head_epochs:
+                _supervised.train_head(
+                    model.classifier, pooled, labels, train, valid, epochs=self.head_epochs,
+                    lr=self.fine_tune_lr or self.lr, batch_size=self.batch_size,
+                    patience=self.patience, weights=weights, device=self.device_)
+            probed = copy.deepcopy(model.state_dict()) if len(valid) else None
+            if probed is not None:
+                with torch.no_grad():
+                    logits = model.classifier(pooled[valid].float().to(self.device_)).cpu()
+                probed_loss = _supervised.validation_loss(logits, labels[valid], weights)
+            net = self._classifier_net(
+                model, (light_curves, periods, labels) if self.fine_tune_epochs else None, seed)
+            if self.fine_tune_epochs:
+                net.partial_fit(LightCurveIndexDataset(len(light_curves)), labels)
+                release_training_data(net)
+        self.encoder_fine_tuned_ = self.fine_tune_epochs > 0
+        if probed is not None and self.fine_tune_epochs:
             with self._inference_context():
-                pooled = _inference.pool_layers(model.encoder.eval(), light_curves,
-                                                device=self.device_,
-                                                **self._window_args(light_curves, periods))
-            model.classifier.set_input_statistics(pooled)
-        net = self._classifier_net(model, (light_curves, periods, labels) if train else None,
-                                   seed)
-        if train:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                try:
-                    net.partial_fit(LightCurveIndexDataset(len(light_curves)), labels)
-                finally:
-                    # Training may stop (early, or on an error) inside the
-                    # head-only phase, with the encoder still frozen.
-                    _supervised.unfreeze(model.encoder)
-            release_training_data(net)
+                logits = _supervised.predict_logits(
+                    model.eval(), light_curves.subset(valid), device=self.device_,
+                    **{**window_args, "periods": _subset_periods(periods, valid)})
+            if _supervised.validation_loss(logits, labels[valid], weights) >= probed_loss:
+                model.load_state_dict(probed)
+                self.encoder_fine_tuned_ = False
         net.module_.eval()
         self.classifier_net_ = net
 
@@ -247,14 +277,17 @@ class ModelBuildingMixin:
                     self._sampler(light_curves, periods), labels, seed=seed + 1, fixed=True),
                 sink=print if self.verbose else silent, stage="fine_tuning", labels=labels,
                 gradient_clip=FINE_TUNE_GRADIENT_CLIP,
-                extra_callbacks=_supervised.head_first_callbacks(self.head_epochs,
-                                                                 self.fine_tune_epochs),
             )
         return _supervised.make_classifier_net(
             model, weights=weights, lr=self.fine_tune_lr or self.lr,
             max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, device=self.device_,
             verbose=self.verbose, callbacks__print_log__sink=self._log_sink(),
             autocast_dtype=self._training_dtype(), **params)
+
+
+def _subset_periods(periods, indices):
+    """The ``(frequencies, powers)`` of the light curves ``indices`` (None stays None)."""
+    return None if periods is None else tuple(np.asarray(part)[indices] for part in periods)
 
 
 def release_training_data(net):

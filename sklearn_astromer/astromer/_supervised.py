@@ -3,14 +3,17 @@
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Freezer, Unfreezer
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import Dataset, ValidSplit
+from skorch.helper import predefined_split
 from sklearn.utils.class_weight import compute_class_weight
 
 from .._interrupt import PropagateInterruptMixin
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
 from ._finite import FiniteTrainingMixin
 from ._inference import pool_layers, windows_to_tensors
-from ._net import AutocastMixin
+from ._net import AutocastMixin, LightCurveIndexDataset
+from ._training import validation_size
 
 #: The classification head: ASTROMER 2 uses an MLP of 1024-512-256 units on
 #: 500 labels per class and more; one hidden layer of 256 overfits less when
@@ -62,22 +65,65 @@ def class_weights(labels, n_classes, mode):
     return torch.as_tensor(weights, dtype=torch.float32)
 
 
-def head_first_callbacks(head_epochs, max_epochs):
-    """skorch callbacks that keep the encoder frozen for the first ``head_epochs`` epochs.
+def split_labelled(n_samples, labels, validation_fraction, seed):
+    """Training and validation indices of supervised fine-tuning (validation may be empty).
 
-    Training the head alone first, then the encoder with it ("linear probing
-    then fine-tuning", Kumar et al. 2022), keeps a randomly initialised head
-    from pushing large gradients into the pre-trained encoder. Early stopping
-    picks the best epoch over both phases: when training the encoder never
-    improves the validation loss, the encoder comes back unchanged.
+    The very split the fine-tuning net's :class:`skorch.dataset.ValidSplit`
+    draws (see :func:`~._training.stage_params`): stratified, seeded.
     """
-    if head_epochs == 0:
-        return []
-    callbacks = [("fine_tuning_freeze_encoder", Freezer("encoder.*"))]
-    if head_epochs < max_epochs:
-        callbacks.append(("fine_tuning_unfreeze_encoder",
-                          Unfreezer("encoder.*", at=head_epochs + 1)))
-    return callbacks
+    n_valid = validation_size(n_samples, validation_fraction, labels)
+    if not n_valid:
+        return np.arange(n_samples), np.arange(0)
+    train, valid = ValidSplit(n_valid / n_samples, stratified=True, random_state=seed)(
+        LightCurveIndexDataset(n_samples), labels)
+    return np.asarray(train.indices), np.asarray(valid.indices)
+
+
+def train_head(classifier, pooled, labels, train, valid, *, epochs, lr, batch_size, patience,
+               weights, device):
+    """Train ``classifier`` alone on fixed pooled layer outputs (linear probing, with an MLP).
+
+    The encoder's outputs are computed once, so hundreds of epochs cost less
+    than one epoch through the encoder. Early stopping on the ``valid`` rows
+    keeps the best epoch.
+
+    Parameters
+    ----------
+    classifier : LayerWeightedClassifier
+    pooled : Tensor of shape (n_samples, n_layers, d_model)
+        Pooled layer outputs of the frozen encoder.
+    labels : int ndarray of shape (n_samples,)
+    train, valid : int ndarray
+        Rows to train on and to stop on (``valid`` may be empty).
+    epochs, batch_size, patience : int
+    lr : float
+    weights : Tensor or None
+        Class weights of the cross-entropy.
+    device : str or torch.device
+    """
+    inputs = pooled.float()
+    labels = torch.as_tensor(labels, dtype=torch.int64)
+    params = {"train_split": None, "callbacks": []}
+    if len(valid):
+        params = {"train_split": predefined_split(Dataset(inputs[valid], labels[valid])),
+                  "callbacks": [("head_early_stopping",
+                                 EarlyStopping(patience=patience, load_best=True))]}
+    net = HeadNet(classifier, criterion=torch.nn.CrossEntropyLoss, criterion__weight=weights,
+                  optimizer=torch.optim.Adam, optimizer__betas=(0.9, 0.98),
+                  optimizer__eps=1e-9, lr=lr, max_epochs=epochs, batch_size=batch_size,
+                  iterator_train__shuffle=True, device=device, verbose=0, **params)
+    net.fit(inputs[train], labels[train])
+    classifier.eval()
+
+
+class HeadNet(PropagateInterruptMixin, NeuralNet):
+    """The skorch net of :func:`train_head` (Ctrl-C propagates)."""
+
+
+def validation_loss(logits, labels, weights):
+    """Weighted cross-entropy of ``logits`` (float, on the CPU) against ``labels``."""
+    return torch.nn.functional.cross_entropy(
+        logits.float(), torch.as_tensor(labels, dtype=torch.int64), weight=weights).item()
 
 
 def load_head(classifier, tensors, source):
@@ -116,12 +162,6 @@ def load_head(classifier, tensors, source):
                 f"{tuple(expected[key].shape)} is expected for the saved "
                 f"{classifier.mlp[-1].out_features} classes and this encoder.")
     classifier.load_state_dict(tensors)
-
-
-def unfreeze(encoder):
-    """Make every encoder parameter trainable again (after a head-first phase)."""
-    for parameter in encoder.parameters():
-        parameter.requires_grad_(True)
 
 
 def make_classifier_model(encoder, n_classes):

@@ -19,6 +19,7 @@ from .._console import print_plain_off_terminal
 from .._interrupt import forget_fit
 from ..astromer import AstromerEmbedder
 from ..astromer._building import resolve_device, silent
+from ._config import saved_architecture
 from ._data import (
     METADATA,
     PHOTOMETRY,
@@ -31,7 +32,6 @@ from ._data import (
 )
 from ._layout import (
     ESTIMATOR_NAME,
-    PHOTOMETRY_KEYS,
     fit_layout,
     layout_to_json,
     load_saved,
@@ -40,7 +40,6 @@ from ._layout import (
     saved_requested,
 )
 from ._net import (
-    INFORMER_KEYS,
     ConfiguredClassifier,
     ConfiguredCLIPModel,
     MultimodalClassifierNet,
@@ -459,11 +458,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
     def _architecture(self, saved):
         if saved is not None:
-            encoder = saved[0].get("photometry_encoder", "astromer")
-            keys = (*(PHOTOMETRY_KEYS if encoder == "astromer" else INFORMER_KEYS),
-                    "embed_dim", "spectrum_channels", "metadata_hidden")
-            architecture = {key: saved[0][key] for key in keys}
-            architecture["photometry_encoder"] = encoder
+            architecture = saved_architecture(saved[0])
         else:
             published = PUBLISHED_SIZES[self.photometry_encoder]
             # ASTROMER's encoder variant and time-encoding base; AstroM3's tower has neither.

@@ -12,6 +12,7 @@ learned from the training frame, or read from a model saved by
 import numpy as np
 
 from ._cells import column_cells, is_frame
+from ._config import check_saved_config, check_saved_tensors, full_architecture
 from ._data import METADATA, METADATA_MODALITY, PHOTOMETRY, SPECTRUM, infer_wavelength_grid
 from ._metadata import default_metadata_columns, fit_standardiser, metadata_values
 from ._net import PHOTOMETRY_KEYS
@@ -39,6 +40,11 @@ def load_saved(source):
     config, state_dict = load_model(source)
     if config.get("estimator") != ESTIMATOR_NAME:
         raise ValueError(f"{source} was not saved by {ESTIMATOR_NAME}.save_pretrained.")
+    config_file, weights_file = model_files(source)
+    check_saved_config(config, config_file)
+    classes = config.get("classes")
+    check_saved_tensors(full_architecture(config), None if classes is None else len(classes),
+                        state_dict, weights_file)
     return config, state_dict
 
 

@@ -83,7 +83,7 @@ class LayerWeightedClassifier(nn.Module):
         pooled = pooled.to(self.input_mean.device, torch.float64)
         mean, scale = pooled.mean(dim=0), pooled.std(dim=0, correction=0)
         typical = scale.median(dim=1, keepdim=True).values
-        floor = torch.where(typical > 0, 1e-3 * typical, torch.ones_like(typical))
+        floor = torch.where(typical > 0, 0.1 * typical, torch.ones_like(typical))
         self.input_mean.copy_(mean)
         self.input_scale.copy_(torch.maximum(scale, floor))
 

@@ -15,6 +15,7 @@ import torch
 from ._archive import CONFIG_FILE
 from ._checks import check_architecture, check_tensors, read_json_object
 from ._download import PUBLISHED_WEIGHTS, fetch_published_weights
+from ._format import CONFIG_NAME, WEIGHTS_NAME
 from ._keras_h5 import read_keras_h5
 from ._tf_checkpoint import read_tf_checkpoint
 
@@ -196,7 +197,14 @@ def _resolve_folder(source, cache_dir):
         children = [child for child in path.iterdir() if (child / CONFIG_FILE).is_file()]
         if len(children) == 1:
             return children[0]
-        raise ValueError(f"{path} holds no ASTROMER model ({CONFIG_FILE} not found).")
+        saved = [path / name for name in (CONFIG_NAME, WEIGHTS_NAME)]
+        present = [file.name for file in saved if file.exists()]
+        if present:
+            missing = [file.name for file in saved if not file.exists()]
+            raise ValueError(f"{path} is an incomplete saved model: it has {present} but not "
+                             f"{missing} (save_pretrained writes both).")
+        raise ValueError(f"{path} holds no model: neither {CONFIG_NAME} + {WEIGHTS_NAME} "
+                         f"(save_pretrained) nor a published ASTROMER folder ({CONFIG_FILE}).")
     raise ValueError(
         f"Cannot load published ASTROMER weights from {source!r}: expected one of "
         f"{sorted(PUBLISHED_WEIGHTS)}, a published zip, or its unpacked folder."

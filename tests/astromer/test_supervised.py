@@ -58,9 +58,10 @@ def test_weighted_layer_pooling_is_the_heads_standardised_weighted_input(supervi
 
 def test_head_inputs_are_standardised_with_the_training_curves(sinusoids, tiny_params):
     X, y = sinusoids
-    # Head-only epochs leave the encoder as it was when the statistics were taken.
+    # Probing alone leaves the encoder as it was when the statistics were taken;
+    # without a validation part, the statistics are those of every curve.
     embedder = AstromerEmbedder(**tiny_params, max_epochs=1, fine_tune="supervised",
-                                fine_tune_epochs=2, head_epochs=2,
+                                fine_tune_epochs=0, head_epochs=2, validation_fraction=None,
                                 pooling="layers").fit(X, y)
     head = embedder.classifier_net_.module_.classifier
     layers = embedder.transform(X).reshape(len(X), 2, -1)
@@ -118,24 +119,41 @@ def test_too_few_labels_per_class_train_without_validation(sinusoids, tiny_param
     assert "valid_loss" not in embedder.classifier_net_.history[-1]
 
 
-def test_head_first_phase_keeps_the_encoder_until_it_helps(sinusoids, tiny_params, tmp_path):
+@pytest.fixture
+def frozen_start(sinusoids, tiny_params, tmp_path):
     X, y = sinusoids
-    AstromerEmbedder(**tiny_params, max_epochs=1).fit(X).save_pretrained(tmp_path)
-    frozen = AstromerEmbedder.from_pretrained(tmp_path).transform(X)
-    settings = dict(pretrained=tmp_path, max_epochs=0, fine_tune="supervised",
+    AstromerEmbedder(**tiny_params, max_epochs=1).fit(X).save_pretrained(tmp_path / "start")
+    frozen = AstromerEmbedder.from_pretrained(tmp_path / "start").transform(X)
+    settings = dict(pretrained=tmp_path / "start", max_epochs=0, fine_tune="supervised",
                     random_state=0, validation_fraction=0.25)
-    head_only = AstromerEmbedder(**settings, fine_tune_epochs=3, head_epochs=3).fit(X, y)
-    np.testing.assert_array_equal(head_only.transform(X), frozen)
-    both = AstromerEmbedder(**settings, fine_tune_epochs=4, head_epochs=1,
-                            patience=10).fit(X, y)
-    history = both.classifier_net_.history
-    best_epoch = int(np.argmin(history[:, "valid_loss"])) + 1
-    changed = not np.array_equal(both.transform(X), frozen)
-    # Early stopping restores the best epoch: after the head-only epoch the
-    # encoder has trained only if an epoch with a trainable encoder won.
-    assert changed == (best_epoch > 1)
-    assert all(p.requires_grad for p in both.net_.module_.parameters())
-    assert all(p.requires_grad for p in head_only.net_.module_.parameters())
+    return X, y, frozen, settings
+
+
+def test_probing_alone_keeps_the_encoder_and_learns_a_head(frozen_start):
+    X, y, frozen, settings = frozen_start
+    probed = AstromerEmbedder(**settings, fine_tune_epochs=0, head_epochs=30).fit(X, y)
+    np.testing.assert_array_equal(probed.transform(X), frozen)
+    assert probed.encoder_fine_tuned_ is False
+    assert np.mean(probed.predict(X) == y) > 0.5
+    assert all(p.requires_grad for p in probed.net_.module_.parameters())
+
+
+@pytest.mark.parametrize("fine_tuned_is_better", [True, False])
+def test_fine_tuned_encoder_is_kept_only_if_it_beats_the_probe_on_validation(
+        frozen_start, monkeypatch, fine_tuned_is_better):
+    from sklearn_astromer.astromer import _supervised
+
+    X, y, frozen, settings = frozen_start
+    # The probe's loss first, then the fine-tuned model's (then the reference probe's).
+    losses = iter([1.0, 0.5 if fine_tuned_is_better else 1.5, 1.0])
+    monkeypatch.setattr(_supervised, "validation_loss", lambda *args: next(losses))
+    both = AstromerEmbedder(**settings, fine_tune_epochs=2, head_epochs=5, lr=1e-2).fit(X, y)
+    assert both.encoder_fine_tuned_ is fine_tuned_is_better
+    assert np.array_equal(both.transform(X), frozen) is not fine_tuned_is_better
+    if not fine_tuned_is_better:
+        probed = AstromerEmbedder(**settings, fine_tune_epochs=0, head_epochs=5,
+                                  lr=1e-2).fit(X, y)
+        np.testing.assert_allclose(both.predict_proba(X), probed.predict_proba(X), atol=1e-6)
 
 
 def _copy_with(saved_dir, tmp_path, change_weights=None, change_config=None):

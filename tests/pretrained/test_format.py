@@ -29,3 +29,24 @@ def test_a_failed_save_leaves_no_temporary_file_and_keeps_the_old_model(tmp_path
         "config.json", "model.safetensors"]
     config, tensors = load_model(tmp_path / "model")
     assert config["a"] == 1 and torch.equal(tensors["x"], torch.ones(3))
+
+
+@pytest.mark.parametrize("kept", ["config.json", "model.safetensors"])
+def test_a_folder_with_half_a_saved_model_says_what_is_missing(tmp_path, kept):
+    from sklearn_astromer import AstromerEmbedder
+
+    save_model(tmp_path / "model", {"d_model": 8}, {"x": torch.zeros(3)})
+    for path in (tmp_path / "model").iterdir():
+        if path.name != kept:
+            path.unlink()
+    with pytest.raises(ValueError, match=rf"incomplete saved model: it has \['{kept}'\] but "
+                                         r"not \['(config\.json|model\.safetensors)'\]"):
+        AstromerEmbedder.from_pretrained(tmp_path / "model")
+
+
+def test_a_folder_without_any_model_names_both_formats(tmp_path):
+    from sklearn_astromer import AstromerEmbedder
+
+    with pytest.raises(ValueError, match=r"holds no model: neither config\.json \+ "
+                                         r"model\.safetensors .* nor a published ASTROMER"):
+        AstromerEmbedder.from_pretrained(tmp_path)
