@@ -45,6 +45,9 @@ def load_saved(source):
     classes = config.get("classes")
     check_saved_tensors(full_architecture(config), None if classes is None else len(classes),
                         state_dict, weights_file)
+    config["columns"] = [[label_from_json(part) for part in column] if isinstance(column, list)
+                         else label_from_json(column) for column in config["columns"]]
+    config["metadata_columns"] = [label_from_json(label) for label in config["metadata_columns"]]
     return config, state_dict
 
 
@@ -150,9 +153,39 @@ def fit_layout(X, requested, saved_config=None, wavelengths=None, *, metadata_tr
 
 
 def layout_to_json(layout):
-    """The layout with its arrays as lists (for ``config.json``)."""
-    return {key: value.tolist() if isinstance(value, np.ndarray) else value
-            for key, value in layout.items()}
+    """The layout with its arrays as lists and its column labels as JSON (for ``config.json``)."""
+    encoded = {key: value.tolist() if isinstance(value, np.ndarray) else value
+               for key, value in layout.items()}
+    encoded["columns"] = [[label_to_json(part) for part in column] if isinstance(column, list)
+                          else label_to_json(column) for column in layout["columns"]]
+    encoded["metadata_columns"] = [label_to_json(label) for label in layout["metadata_columns"]]
+    return encoded
+
+
+def label_to_json(label):
+    """A column label as JSON: strings, numbers and booleans as Python's (numpy scalars
+    included), tuples (pandas' multi-level labels) as ``{"tuple": [...]}``.
+
+    Raises
+    ------
+    TypeError
+        For labels of other types, which a saved model could not give back.
+    """
+    if isinstance(label, tuple):
+        return {"tuple": [label_to_json(part) for part in label]}
+    if isinstance(label, np.generic):
+        label = label.item()
+    if label is None or isinstance(label, (str, int, float, bool)):
+        return label
+    raise TypeError(f"column label {label!r} of type {type(label).__name__} cannot be saved: "
+                    "use strings, numbers or tuples of them.")
+
+
+def label_from_json(value):
+    """The column label that :func:`label_to_json` wrote as ``value``."""
+    if isinstance(value, dict) and set(value) == {"tuple"}:
+        return tuple(label_from_json(part) for part in value["tuple"])
+    return value
 
 
 def saved_requested(config):
