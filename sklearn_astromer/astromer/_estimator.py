@@ -19,6 +19,7 @@ from ._finite import check_finite
 from ._net import LightCurveIndexDataset
 from ._persistence import PersistenceMixin
 from ._training import LR_SCHEDULES
+from .._fit_lock import FIT_LOCK
 from .._interrupt import forget_fit
 from .._validation import check_light_curves, iter_light_curve_chunks
 from ..preprocessing.ranges import check_time_ranges
@@ -378,7 +379,8 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         if self.fine_tune == "supervised":
             labels = self._encode_labels(y, _n_samples(X))
         light_curves = check_light_curves(X)
-        return self._fit(light_curves, self._draw_seed(), _train_in_process, labels)
+        with FIT_LOCK:  # torch's random state is global: one fit at a time (see _fit_lock)
+            return self._fit(light_curves, self._draw_seed(), _train_in_process, labels)
 
     def _encode_labels(self, y, n_samples):
         """Set ``classes_`` and return ``y`` as class indices, or say what is wrong with it."""

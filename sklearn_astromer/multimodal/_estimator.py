@@ -16,6 +16,7 @@ from skorch.callbacks import GradientNormClipping
 from skorch.dataset import ValidSplit
 
 from .._console import print_plain_off_terminal
+from .._fit_lock import FIT_LOCK
 from .._interrupt import forget_fit
 from ..astromer import AstromerEmbedder
 from ..astromer._building import resolve_device, silent
@@ -432,7 +433,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"{list(self.modalities_)}. Add a spectrum or metadata column, or set "
                 'max_epochs=0 (e.g. with fine_tune="supervised").'
             )
-        with torch.random.fork_rng(devices=[]):
+        # torch's random state is global: one fit at a time (see _fit_lock).
+        with FIT_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             try:
                 self._initialize_net(saved, data if self.max_epochs > 0 else None, seed)
