@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from . import _inference, _output, _supervised
+from ._finite import check_finite
 from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate, WindowSampler
 from ._training import stage_params
 from .._console import print_plain_off_terminal
@@ -227,6 +228,8 @@ class ModelBuildingMixin:
         with self._inference_context():
             pooled = _inference.pool_layers(model.encoder.eval(), light_curves,
                                             device=self.device_, **window_args)
+        # One light curve that overflows the encoder would spoil every curve's statistics.
+        check_finite(pooled.float().numpy(), light_curves, "pooled layers for the head")
         model.classifier.set_input_statistics(pooled[train])
         weights = _supervised.class_weights(labels[train], len(self.classes_), self.class_weight)
         with torch.random.fork_rng(devices=[]):

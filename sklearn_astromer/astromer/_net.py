@@ -111,6 +111,10 @@ class MaskedWindowCollate:
         self.uncertainty_weights = uncertainty_weights
         self._rng = np.random.default_rng(seed)
 
+    def reseed(self, epoch):
+        """Draw the coming batches from ``(seed, epoch)`` (see :class:`~._training.EpochSeeding`)."""
+        self._rng = np.random.default_rng([self.seed, epoch])
+
     def __call__(self, indices):
         indices = np.asarray(indices, dtype=np.int64)
         rng = np.random.default_rng([self.seed, *indices]) if self.fixed else self._rng

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import EarlyStopping, GradientNormClipping, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.dataset import ValidSplit
 
 LR_SCHEDULES = ("constant", "warmup_cosine")
@@ -45,6 +45,31 @@ class WarmupCosine:
             return (step + 1) / self.warmup
         progress = min(1.0, (step - self.warmup) / self.decay)
         return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+class EpochSeeding(Callback):
+    """Start every epoch's random draws from ``(seed, epoch)`` alone.
+
+    torch's generator (shuffling, dropout) and the training collate's window
+    and mask generator are reseeded at the start of each epoch, so an epoch
+    draws the same whatever came before it: a run resumed from a checkpoint
+    after epoch ``k`` trains epochs ``k + 1, ...`` exactly as the
+    uninterrupted run did.
+
+    Parameters
+    ----------
+    seed : int
+    """
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history)
+        torch.manual_seed(int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0]))
+        collate = getattr(net, "iterator_train__collate_fn", None)
+        if hasattr(collate, "reseed"):
+            collate.reseed(epoch)
 
 
 def validation_size(n_samples, fraction, labels=None):
@@ -116,5 +141,6 @@ def stage_params(*, n_samples, validation_fraction, patience, lr_schedule, max_e
         callbacks.append((f"{stage}_lr_schedule", LRScheduler(
             torch.optim.lr_scheduler.LambdaLR, lr_lambda=WarmupCosine(steps),
             step_every="batch")))
+    callbacks.append((f"{stage}_epoch_seeding", EpochSeeding(seed)))
     params["callbacks"] = callbacks + list(extra_callbacks)
     return params

@@ -17,6 +17,7 @@
 """
 
 import copy
+import json
 
 import numpy as np
 import torch
@@ -157,6 +158,47 @@ class ResumeBestTracking(Callback):
         if early_stopping.load_best and early_stopping.best_epoch_:
             early_stopping.best_model_weights_ = torch.load(
                 self.best_params, map_location=net.device, weights_only=True)
+
+
+def read_json(path):
+    """The JSON in ``path``, or a ValueError naming the file."""
+    try:
+        return json.loads(path.read_text())
+    except ValueError as error:
+        raise ValueError(f"{path} is not valid JSON ({error}): the checkpoint is damaged.") \
+            from None
+
+
+def check_resumable(dirname):
+    """Refuse to resume from checkpoints that cannot be read back in full.
+
+    skorch's :class:`~skorch.callbacks.LoadInitState` ignores a checkpoint it
+    cannot load, and training would start again from the initial weights as
+    if it were resuming.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: the last epoch's weights or optimizer state missing,
+        empty or unreadable; the best epoch's weights so, when the history
+        records a best validation epoch.
+    """
+    history = read_json(dirname / HISTORY_FILE)
+    needed = [LAST_PARAMS, OPTIMIZER]
+    if any(row.get("valid_loss_best") for row in history):
+        needed.append(BEST_PARAMS)
+    for name in needed:
+        path = dirname / name
+        if not path.is_file() or path.stat().st_size == 0:
+            raise ValueError(f"{path} is {'empty' if path.is_file() else 'missing'}: the "
+                             "checkpoint cannot be resumed (start a new run with another --out).")
+        try:
+            torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:  # torch raises many types on truncated or foreign files
+            raise ValueError(f"{path} cannot be read ({type(error).__name__}: "
+                             f"{str(error).splitlines()[0] if str(error) else 'corrupt'}): the "
+                             "checkpoint cannot be resumed (start a new run with another "
+                             "--out).") from None
 
 
 def pretrain_callbacks(dirname, resume):

@@ -30,7 +30,9 @@ from ._checkpoints import (
     HISTORY_FILE,
     LAST_PARAMS,
     OPTIMIZER,
+    check_resumable,
     early_stopping_of,
+    read_json,
     pretrain_callbacks,
     replay_early_stopping,
 )
@@ -40,6 +42,8 @@ from ._inputs import add_input_arguments, open_collection
 STATE_FILE = "pretrain.json"
 # Settings whose default is the library's own for new models (AstromerEmbedder's).
 LIBRARY_DEFAULTS = ("time_encoding", "period_input", "magnitude_scaling", "lr_schedule")
+# Settings a resumed run may change: they decide when to stop, not what is trained.
+RESUMABLE_CHANGES = ("patience",)
 # Settings of a run, with their defaults; a resumed run takes them from STATE_FILE.
 SETTINGS = {
     "d_model": 256, "n_layers": 2, "n_heads": 4, "d_ff": 128, "dropout": 0.1, "max_obs": 200,
@@ -181,7 +185,10 @@ def _schedule(settings, n_curves, epochs, finished):
     n_train = n_curves - validation_size(n_curves, settings["validation_fraction"])
     steps_per_epoch = math.ceil(n_train / settings["batch_size"])
     schedule = WarmupCosine(epochs * steps_per_epoch, offset=finished * steps_per_epoch)
-    return [("lr_schedule", LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch"))]
+    # last_epoch=-1: skorch would otherwise start a resumed scheduler at the number of
+    # finished epochs, shifting the schedule by that many steps beyond ``offset``.
+    return [("lr_schedule", LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch",
+                                        last_epoch=-1))]
 
 
 def _report(embedder, args, checkpoints, stopped, say):
@@ -234,10 +241,16 @@ def _settings(args, checkpoints, say):
         if not state.is_file() or not (checkpoints / HISTORY_FILE).is_file():
             raise FileNotFoundError(f"{checkpoints}: no checkpoint to resume from (run without "
                                     "--resume to start training).")
-        settings = json.loads(state.read_text())
-        ignored = sorted(key for key, value in given.items() if settings.get(key) != value)
-        if ignored:
-            say(f"--resume: keeping the checkpointed run's settings; ignoring {ignored}")
+        settings = read_json(state)
+        changed = {key: (settings.get(key), value) for key, value in given.items()
+                   if settings.get(key) != value and key not in RESUMABLE_CHANGES}
+        if changed:
+            listed = ", ".join(f"--{key.replace('_', '-')} {new} (the run has {old})"
+                               for key, (old, new) in sorted(changed.items()))
+            raise ValueError(f"--resume continues the checkpointed run with its own settings; "
+                             f"these differ: {listed}. Drop them, or start a new run with "
+                             "another --out.")
+        check_resumable(checkpoints)
         history = _finished_rows(checkpoints)
         say(f"resuming after epoch {len(history)} of {args.epochs}")
         return settings, history
@@ -255,7 +268,7 @@ def _finished_rows(checkpoints):
     path = checkpoints / HISTORY_FILE
     if not path.is_file():
         return []
-    return [row for row in json.loads(path.read_text()) if "train_loss" in row]
+    return [row for row in read_json(path) if "train_loss" in row]
 
 
 def _finished_epochs(checkpoints):

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from skorch.callbacks import Checkpoint, PassthroughScoring
@@ -196,3 +197,64 @@ def test_precision_option_trains_in_mixed_precision(table, tmp_path, monkeypatch
                  "--precision", "bfloat16"]) == 0
     assert precisions == ["bfloat16"]
     assert AstromerEmbedder.from_pretrained(out).transform(make_sinusoids(2, 30)[0]).shape[0] == 2
+
+
+def _learning_rates(out):
+    history = json.loads((out / "checkpoints" / "history.json").read_text())
+    return [batch["event_lr"] for epoch in history for batch in epoch["batches"]]
+
+
+def test_a_resumed_run_repeats_the_uninterrupted_schedule_and_weights(table, tmp_path,
+                                                                      monkeypatch):
+    argv = [*TINY, "--batch-size", "4", "--epochs", "4", "--lr-schedule", "warmup_cosine",
+            "--validation-fraction", "0"]
+    whole = tmp_path / "whole"
+    assert main(["pretrain", str(table), "--out", str(whole), *argv]) == 0
+    resumed = tmp_path / "resumed"
+    save = _interrupt_after_epoch(monkeypatch, 2)
+    assert main(["pretrain", str(table), "--out", str(resumed), *argv]) == 130
+    monkeypatch.setattr(Checkpoint, "on_epoch_end", save)
+    assert main(["pretrain", str(table), "--out", str(resumed), *argv, "--resume"]) == 0
+    expected = _learning_rates(whole)
+    assert len(expected) == 4 * 5 and expected[-1] < 0.01 * max(expected)
+    np.testing.assert_allclose(_learning_rates(resumed), expected, rtol=1e-12, atol=0)
+    _assert_weights_equal(resumed, AstromerEmbedder.from_pretrained(whole)
+                          .net_.module_.state_dict())
+
+
+@pytest.fixture
+def interrupted_run(table, tmp_path, monkeypatch):
+    """A run of 4 epochs (validation on) interrupted after epoch 2, and its arguments."""
+    out = tmp_path / "run"
+    argv = ["pretrain", str(table), "--out", str(out), "--epochs", "4",
+            "--validation-fraction", "0.25", *TINY]
+    save = _interrupt_after_epoch(monkeypatch, 2)
+    assert main(argv) == 130
+    monkeypatch.setattr(Checkpoint, "on_epoch_end", save)
+    return out / "checkpoints", argv
+
+
+@pytest.mark.parametrize("name", ["params.pt", "best_params.pt", "optimizer.pt"])
+@pytest.mark.parametrize("damage", ["missing", "empty", "truncated"])
+def test_resume_from_a_damaged_checkpoint_fails_naming_the_file(interrupted_run, capsys, name,
+                                                                damage):
+    checkpoints, argv = interrupted_run
+    path = checkpoints / name
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(b"" if damage == "empty" else path.read_bytes()[:50])
+    capsys.readouterr()
+    assert main([*argv, "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "cannot be" in err and len(err.strip().splitlines()) == 1
+
+
+def test_resume_refuses_changed_architecture_options(interrupted_run, capsys):
+    _, argv = interrupted_run
+    capsys.readouterr()
+    changed = [a if a != "16" else "32" for a in argv]  # --d-model and --d-ff 16 -> 32
+    assert main([*changed, "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert "--d-model 32 (the run has 16)" in err and "--d-ff 32 (the run has 16)" in err
+    assert main([*argv, "--patience", "3", "--resume"]) == 0  # patience may change
