@@ -87,8 +87,10 @@ FULL = dict(
     features=dict(),
     # Pre-training from scratch: the library's defaults for new models.
     pretrain=dict(max_epochs=20, validation_fraction=0.1, patience=5),
+    # "recipe" names the library's fine-tuning procedure, so that cached fold
+    # results of an earlier procedure are not reused.
     fine_tune=dict(windows=6000, min_epochs=5, max_epochs=30, patience=6, batch_size=32,
-                   lr=3e-3),
+                   lr=3e-3, recipe="probe, then fine-tune if it beats the probe"),
     fine_tune_sizes=[20, 100],
     novelty=dict(n_estimators=300, k=10, max_normal=3000),
     seed=0,
