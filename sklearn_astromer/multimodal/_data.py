@@ -16,6 +16,7 @@ Nothing here trains anything; :class:`MultimodalCollate` turns row indices
 into a training batch.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,6 +156,15 @@ def _on_grid(array, grid, row, column):
         raise ValueError(
             f"Spectrum in row {row} of column {column!r} has fewer than 2 finite points."
         )
+    low, high = array[0, 0], array[-1, 0]
+    if high < grid[0] or low > grid[-1]:
+        hint = " (in nm where the model's grid is in Angstrom?)" if (
+            10 * low <= grid[-1] and 10 * high >= grid[0]) else ""
+        raise ValueError(
+            f"Spectrum in row {row} of column {column!r} covers wavelengths {low:.6g}-"
+            f"{high:.6g}, entirely outside the model's grid {grid[0]:.6g}-{grid[-1]:.6g}"
+            f"{hint}: nothing of it would reach the model."
+        )
     flux = np.interp(grid, array[:, 0], array[:, 1])
     errors = np.interp(grid, array[:, 0], array[:, 2]) if array.shape[1] == 3 else None
     return flux, errors
@@ -192,16 +202,38 @@ def resample_spectra(cells, grid, column):
     flux = np.zeros((n_samples, len(grid)), np.float32)
     errors = None
     log_mad = np.zeros(n_samples, np.float32)
+    partly_covered = []
     for row in np.flatnonzero(present):
-        values, row_errors = _on_grid(_spectrum_array(cells[row], row, column), grid, row,
-                                      column)
+        array = _spectrum_array(cells[row], row, column)
+        values, row_errors = _on_grid(array, grid, row, column)
+        if array.ndim == 2 and _coverage(array, grid) < MIN_GRID_COVERAGE:
+            partly_covered.append(row)
         flux[row], mad = normalise_spectrum(values)
         log_mad[row] = np.log10(mad)
         if row_errors is not None:
             if errors is None:
                 errors = np.zeros_like(flux)
             errors[row] = row_errors / mad
+    if partly_covered:
+        warnings.warn(
+            f"Spectra in rows {_format_indices(np.asarray(partly_covered))} of column "
+            f"{column!r} cover less than {MIN_GRID_COVERAGE:.0%} of the model's wavelength grid "
+            f"({grid[0]:.6g}-{grid[-1]:.6g}); their edge values are continued over the rest.",
+            UserWarning)
     return Spectra(flux, errors, log_mad, present)
+
+
+#: Share of the wavelength grid a spectrum must cover to pass without a warning.
+MIN_GRID_COVERAGE = 0.5
+
+
+def _coverage(array, grid):
+    """Share of ``grid``'s wavelength range inside the finite points of ``array``."""
+    finite = array[np.isfinite(array).all(axis=1), 0]
+    if not len(finite):
+        return 0.0
+    inside = min(finite.max(), grid[-1]) - max(finite.min(), grid[0])
+    return max(inside, 0.0) / (grid[-1] - grid[0])
 
 
 # ------------------------------------------------------------ prepared inputs

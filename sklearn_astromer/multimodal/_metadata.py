@@ -8,6 +8,7 @@ The column names here are those of
 :func:`~sklearn_astromer.datasets.make_multimodal`.
 """
 
+import datetime
 import numbers
 
 import numpy as np
@@ -45,6 +46,24 @@ def _first_non_numeric(cells):
         except (TypeError, ValueError):
             return row
     return None
+
+
+def _first_time_value(cells):
+    """Row of the first date, time or duration in ``cells`` (datetime64 and timedelta64
+    columns, ``Timestamp``, ``datetime``, ``date``, ``timedelta`` objects), or None."""
+    if cells.dtype.kind in "mM":
+        present = np.flatnonzero(~np.isnat(cells))
+        return int(present[0]) if len(present) else 0
+    if cells.dtype != object:
+        return None
+    for row, cell in enumerate(cells):
+        if isinstance(cell, TIME_TYPES) and not is_missing(cell):
+            return row
+    return None
+
+
+#: Cell types that are dates or durations, never metadata numbers.
+TIME_TYPES = (datetime.date, datetime.timedelta, np.datetime64, np.timedelta64)
 
 
 def _non_numeric_error(column, row, cell):
@@ -90,6 +109,12 @@ def metadata_values(frame, columns, transform=None):
         if column not in frame.columns:
             raise ValueError(f"X has no metadata column {column!r}.")
         cells = frame[column].to_numpy()
+        row = _first_time_value(cells)
+        if row is not None:
+            raise ValueError(
+                f"Metadata column {column!r} holds the date or duration {cells[row]!r} in row "
+                f"{row}: metadata must be numbers (convert it yourself, e.g. to MJD in days, "
+                "if it belongs in the model).")
         try:
             values[:, j] = np.asarray(cells, dtype=object if cells.dtype == object else None
                                       ).astype(np.float64)

@@ -130,3 +130,19 @@ def test_duplicated_column_names_are_refused(catalogue):
     two_curves = pd.concat([X, X[["light_curve"]]], axis=1)
     with pytest.raises(ValueError, match="several columns named 'light_curve'"):
         fitted.transform(two_curves)
+
+
+@pytest.mark.parametrize("column", [
+    pd.to_datetime(["2020-01-01", "2021-06-01", "2022-01-01"]),
+    pd.to_timedelta([1, 2, 3], unit="D"),
+    pd.Series([np.nan, pd.Timestamp("2020-01-01"), 1.0], dtype=object),
+    pd.Series([1.0, None, np.datetime64("2020-01-01")], dtype=object),
+])
+def test_dates_and_durations_in_metadata_are_refused_naming_column_and_row(column):
+    from sklearn_astromer.multimodal._metadata import metadata_values
+
+    frame = pd.DataFrame({"epoch": column, "parallax": [1.0, 2.0, 3.0]})
+    expected_row = 0 if column.dtype.kind in "mM" else (1 if column.isna()[0] else 2)
+    with pytest.raises(ValueError, match=rf"column 'epoch' holds the date or duration .* in "
+                                         rf"row {expected_row}: metadata must be numbers"):
+        metadata_values(frame, ["epoch", "parallax"])
