@@ -14,8 +14,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import _inference, _output, _supervised
-from ._building import ModelBuildingMixin, release_training_data
+from ._building import MODULE_KEYS, ModelBuildingMixin, release_training_data
 from ._finite import check_finite
+from ._memory import check_memory
 from ._net import LightCurveIndexDataset
 from ._persistence import PersistenceMixin
 from ._training import LR_SCHEDULES
@@ -23,7 +24,8 @@ from .._fit_lock import FIT_LOCK
 from .._interrupt import forget_fit
 from .._validation import check_light_curves, iter_light_curve_chunks
 from ..preprocessing.ranges import check_time_ranges
-from ..pretrained import ARCHITECTURE_CONSTRAINTS
+from ..nn import AstromerModel
+from ..pretrained import ARCHITECTURE_CONSTRAINTS, expected_shapes
 
 LOSS_WEIGHTINGS = ("none", "uncertainty")
 SCORE_MASK_SEED = 0
@@ -412,6 +414,7 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
             try:
                 self._check_times(light_curves)
                 training = self.max_epochs > 0 or labels is not None
+                self._check_memory(light_curves, training)
                 periods = self._periods(light_curves) if training else None
                 pretraining = (light_curves, periods) if self.max_epochs > 0 else None
                 self._initialize_net(seed, weights, pretraining)
@@ -436,10 +439,24 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         check_time_ranges(light_curves, float32_mean=self.config_["variant"] == "paper",
                           max_obs=self.config_["max_obs"], first_index=first_index)
 
+    def _check_memory(self, light_curves, training=False):
+        """Refuse light curves this model cannot take in the device's memory (see _memory)."""
+        if len(light_curves) == 0:
+            return
+        if training or not hasattr(self, "net_"):
+            shapes = expected_shapes(AstromerModel, **{key: self.config_[key]
+                                                       for key in MODULE_KEYS})
+        else:
+            shapes = {name: tuple(value.shape)
+                      for name, value in self.net_.module_.state_dict().items()}
+        check_memory(self.config_, shapes, light_curves.lengths.max(), self.device_,
+                     n_windows=self.batch_size if training else 1, training=training)
+
     def _validated(self, X, first_index=0):
         """``X`` (or a chunk of it starting at ``first_index``) validated for this model."""
         light_curves = check_light_curves(X, first_index=first_index)
         self._check_times(light_curves, first_index)
+        self._check_memory(light_curves)
         return light_curves
 
     @contextlib.contextmanager
