@@ -39,11 +39,24 @@ class TableColumns:
             needed.append(self.err)
         missing = [name for name in needed if name not in available]
         if missing:
-            raise ValueError(
-                f"{source}: no column {', '.join(map(repr, missing))} (columns: {available}); "
+            hint = _delimiter_hint(available) or (
                 "name the columns with --id-column/--time-column/--mag-column/--err-column.")
+            raise ValueError(f"{source}: no column {', '.join(map(repr, missing))} "
+                             f"(columns: {available}); {hint}")
         err = self.err if self.err in available else None
         return dict(id_col=self.object_id, time_col=self.time, mag_col=self.mag, err_col=err)
+
+
+def _delimiter_hint(header):
+    """A hint when a table read as comma-separated has one column whose name holds another
+    delimiter (a semicolon-separated file, say), else ''."""
+    if len(header) != 1:
+        return ""
+    for delimiter, name in ((";", "semicolons"), ("|", "'|'"), (" ", "spaces")):
+        if delimiter in str(header[0]):
+            return (f"the header looks separated by {name}, not commas: save the file as "
+                    "comma-separated .csv (or tab-separated .tsv).")
+    return ""
 
 
 def check_table_values(frame, io_columns, locate):

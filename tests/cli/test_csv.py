@@ -111,3 +111,10 @@ def test_ids_that_look_missing_are_names_and_value_words_are_missing(tmp_path):
     ids, curves = _read(tmp_path / "t.csv")
     assert ids.tolist() == ["NA", "null"]
     assert np.isnan(curves[0][1, 1]) and curves[0][0, 1] == 15
+
+
+@pytest.mark.parametrize("separator, name", [(";", "semicolons"), ("|", "'|'")])
+def test_a_table_with_another_delimiter_gets_a_hint(tmp_path, separator, name):
+    (tmp_path / "other.csv").write_text(separator.join(["object_id", "time", "mag"])
+                                        + "\n" + separator.join(["a", "1", "15"]) + "\n")
+    _refused(tmp_path / "other.csv", f"the header looks separated by {re.escape(name)}")
