@@ -169,6 +169,11 @@ class ModelBuildingMixin:
         (it would need loss scaling)."""
         return torch.bfloat16 if self.precision == "bfloat16" else None
 
+    def _say(self, message):
+        """One line of the training log (``verbose`` >= 1)."""
+        if self.verbose:
+            self._log_sink()(message)
+
     def _log_sink(self):
         """Where the epoch log goes: skorch's PrintLog prints to any sink but ``print``
         whatever ``verbose`` says, so a silent estimator keeps ``print``."""
@@ -234,8 +239,9 @@ class ModelBuildingMixin:
         weights = _supervised.class_weights(labels[train], len(self.classes_), self.class_weight)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
+            probe_epochs = 0
             if self.head_epochs:
-                _supervised.train_head(
+                probe_epochs = _supervised.train_head(
                     model.classifier, pooled, labels, train, valid, epochs=self.head_epochs,
                     lr=self.fine_tune_lr or self.lr, batch_size=self.batch_size,
                     patience=self.patience, weights=weights, device=self.device_)
@@ -244,6 +250,8 @@ class ModelBuildingMixin:
                 with torch.no_grad():
                     logits = model.classifier(pooled[valid].float().to(self.device_)).cpu()
                 probed_loss = _supervised.validation_loss(logits, labels[valid], weights)
+                self._say(f"head probed on the frozen encoder for {probe_epochs} epoch(s): "
+                          f"validation loss {probed_loss:.4f}")
             net = self._classifier_net(
                 model, (light_curves, periods, labels) if self.fine_tune_epochs else None, seed)
             if self.fine_tune_epochs:
@@ -255,9 +263,13 @@ class ModelBuildingMixin:
                 logits = _supervised.predict_logits(
                     model.eval(), light_curves.subset(valid), device=self.device_,
                     **{**window_args, "periods": _subset_periods(periods, valid)})
-            if _supervised.validation_loss(logits, labels[valid], weights) >= probed_loss:
+            fine_tuned_loss = _supervised.validation_loss(logits, labels[valid], weights)
+            if fine_tuned_loss >= probed_loss:
                 model.load_state_dict(probed)
                 self.encoder_fine_tuned_ = False
+            self._say(f"fine-tuned encoder {'kept' if self.encoder_fine_tuned_ else 'dropped'}"
+                      f": validation loss {fine_tuned_loss:.4f} against the probe's "
+                      f"{probed_loss:.4f}")
         net.module_.eval()
         self.classifier_net_ = net
 

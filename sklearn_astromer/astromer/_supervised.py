@@ -104,6 +104,11 @@ def train_head(classifier, pooled, labels, train, valid, *, epochs, lr, batch_si
     weights : Tensor or None
         Class weights of the cross-entropy.
     device : str or torch.device
+
+    Returns
+    -------
+    int
+        Epochs trained.
     """
     inputs = pooled.float()
     labels = torch.as_tensor(labels, dtype=torch.int64)
@@ -118,6 +123,7 @@ def train_head(classifier, pooled, labels, train, valid, *, epochs, lr, batch_si
                   iterator_train__shuffle=True, device=device, verbose=0, **params)
     net.fit(inputs[train], labels[train])
     classifier.eval()
+    return len(net.history)
 
 
 class HeadNet(PropagateInterruptMixin, NeuralNet):
