@@ -95,9 +95,26 @@ def _split_frame(frame, id_col, time_col, mag_col, err_col, extra):
     ids = np.asarray(ids)
     if not extra:
         return light_curves, ids
-    first_rows = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    metadata = frame[extra].iloc[order[first_rows]].set_axis(pd.Index(ids, name=id_col))
+    rows = frame[extra].iloc[order].reset_index(drop=True)
+    # Each object's first value that is not missing (groupby's first skips NaN/None).
+    metadata = rows.groupby(np.repeat(np.arange(len(ids)), counts), sort=True).first()
+    metadata = metadata.set_axis(pd.Index(ids, name=id_col))
+    _check_per_object(rows, metadata, counts, ids)
     return light_curves, ids, metadata
+
+
+def _check_per_object(rows, metadata, counts, ids):
+    """Refuse an extra column whose value changes within an object (it is not per object)."""
+    for column in rows.columns:
+        values = rows[column].to_numpy()
+        first = np.repeat(metadata[column].to_numpy(), counts)
+        same = (values == first) | rows[column].isna().to_numpy()
+        if not same.all():
+            where = np.flatnonzero(~same)[0]
+            owner = ids[np.searchsorted(np.cumsum(counts), where, side="right")]
+            raise ValueError(
+                f"Column {column!r} varies within object {owner!r} ({first[where]!r}, then "
+                f"{values[where]!r}): only columns with one value per object can be kept.")
 
 
 def light_curves_from_table(table, *, id_col="object_id", time_col="time", mag_col="mag",
@@ -116,8 +133,10 @@ def light_curves_from_table(table, *, id_col="object_id", time_col="time", mag_c
         Column of the magnitude error; ``None`` when the table has none: the
         errors are then 0.0 (the estimators' convention for unknown errors).
     columns : list of str, optional
-        Per-object columns (labels, coordinates, ...) to return as well,
-        taken from each object's first observation in time.
+        Per-object columns (labels, coordinates, ...) to return as well: one
+        value per object, taken from its rows where it is not missing (a
+        column whose value changes within an object is a ValueError naming it
+        and the object).
 
     Returns
     -------

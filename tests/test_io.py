@@ -245,3 +245,18 @@ def test_unreadable_parquet_file_is_a_value_error_naming_it(parquet_file, damage
     for read in (read_parquet_light_curves, lambda path: next(iter_parquet_light_curves(path))):
         with pytest.raises(ValueError, match=f"{parquet_file}: not a readable Parquet file"):
             read(parquet_file)
+
+
+def test_a_kept_column_that_varies_within_an_object_is_refused_naming_it():
+    import pandas as pd
+
+    from sklearn_astromer.io import light_curves_from_table
+
+    table = pd.DataFrame({"object_id": ["a", "a", "b", "b"], "time": [0.0, 1, 0, 1],
+                          "mag": [1.0, 2, 3, 4], "class": ["x", "x", "y", None],
+                          "band": ["g", "r", "g", "g"]})
+    _, _, per_object = light_curves_from_table(table, err_col=None, columns=["class"])
+    assert per_object["class"].tolist() == ["x", "y"]  # a missing value counts as the same
+    with pytest.raises(ValueError, match=r"Column 'band' varies within object 'a' \('g', then "
+                                         r"'r'\)"):
+        light_curves_from_table(table, err_col=None, columns=["class", "band"])

@@ -35,6 +35,8 @@ def read_long_csv(path, columns):
     -------
     ids : ndarray of shape (n_objects,), object
     light_curves : list of ndarray of shape (L_i, 3)
+    per_object : pandas.DataFrame or None
+        The ``columns.keep`` columns, one row per object (None without them).
 
     Raises
     ------
@@ -50,7 +52,8 @@ def read_long_csv(path, columns):
     with _reading(path):
         header = pd.read_csv(path, sep=sep, nrows=0, index_col=False).columns
     io_columns = columns.io_columns(header, path)
-    used = [name for name in io_columns.values() if name is not None]
+    kept = columns.kept(header, path)
+    used = [name for name in io_columns.values() if name is not None] + kept
     missing = {name: MISSING_WORDS for name in used}
     missing[columns.object_id] = [""]
     # Every column is parsed (no usecols), so that pandas refuses a row with more
@@ -61,8 +64,15 @@ def read_long_csv(path, columns):
         pieces = [chunk[used] for chunk in chunks]
     frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=used)
     frame = check_table_values(frame, io_columns, lambda row: _locate(path, sep, row))
-    light_curves, ids = light_curves_from_table(frame, **io_columns)
-    return np.asarray(ids, dtype=object), light_curves
+    if not kept:
+        light_curves, ids = light_curves_from_table(frame, **io_columns)
+        return np.asarray(ids, dtype=object), light_curves, None
+    try:
+        light_curves, ids, per_object = light_curves_from_table(frame, **io_columns,
+                                                                columns=kept)
+    except ValueError as error:  # a kept column that varies within an object
+        raise ValueError(f"{path}: {error}") from None
+    return np.asarray(ids, dtype=object), light_curves, per_object
 
 
 @contextmanager

@@ -41,6 +41,10 @@ def add_parser(commands):
     add_runtime_arguments(parser)
     parser.add_argument("--pooling", choices=POOLINGS,
                         help="how observations are pooled (default: the model's, else mean)")
+    parser.add_argument("--keep-columns", nargs="+", metavar="COLUMN",
+                        help="per-object columns of the input table (a class, coordinates, "
+                             "...) written beside the id; each must have one value per "
+                             "object")
     parser.add_argument("--chunk-size", type=positive_int, default=10_000,
                         help="objects read and embedded at a time (default: %(default)s)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -69,7 +73,7 @@ def run(args):
         for chunk in collection.iter_chunks(args.chunk_size):
             features = embed_chunk(embedder, chunk, collection.path)
             writer.write(collection.id_name, chunk.ids, embedder.get_feature_names_out(),
-                         features)
+                         features, chunk.per_object)
             n_objects += len(chunk.ids)
             progress.update(chunk.done)
             done = chunk.done
@@ -157,15 +161,23 @@ class EmbeddingWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         return self
 
-    def write(self, id_name, ids, feature_names, features):
-        """Append one chunk: ``ids`` (n,) and float32 ``features`` (n, n_features)."""
+    def write(self, id_name, ids, feature_names, features, per_object=None):
+        """Append one chunk: ``ids`` (n,), float32 ``features`` (n, n_features) and the
+        kept ``per_object`` columns (a DataFrame of n rows, or None), written after the id."""
         ids = [plain(value) for value in ids]
         feature_names = [str(name) for name in feature_names]
+        kept = [] if per_object is None else [str(name) for name in per_object.columns]
+        clashing = sorted(set(kept) & {id_name, *feature_names})
+        if clashing:
+            raise ValueError(f"--keep-columns {clashing}: the output already has a column of "
+                             "that name.")
         if self.kind == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
             columns = {id_name: pa.array(ids)}
+            columns.update((name, pa.Array.from_pandas(per_object.iloc[:, index]))
+                           for index, name in enumerate(kept))
             columns.update((name, features[:, index]) for index, name in enumerate(feature_names))
             table = pa.table(columns)
             if self._writer is None:
@@ -176,10 +188,13 @@ class EmbeddingWriter:
             self._writer = _open_text(self.partial, self.path.name)
             sep = "\t" if ".tsv" in self.path.name.lower() else ","
             self._csv = csv.writer(self._writer, delimiter=sep, lineterminator="\n")
-            self._csv.writerow([id_name, *feature_names])
+            self._csv.writerow([id_name, *kept, *feature_names])
+        values = ([[] for _ in ids] if per_object is None else
+                  [[plain(value) for value in row] for row in
+                   per_object.astype(object).itertuples(index=False)])
         # astype(str) writes each float32 in its shortest form that reads back exactly.
-        self._csv.writerows([object_id, *row] for object_id, row in
-                            zip(ids, features.astype(str).tolist()))
+        self._csv.writerows([object_id, *extra, *row] for object_id, extra, row in
+                            zip(ids, values, features.astype(str).tolist()))
 
     def __exit__(self, exc_type, exc, traceback):
         try:

@@ -44,11 +44,14 @@ class Chunk:
         Time (days), magnitude[, error], sorted by time for tables.
     done : int
         Progress after this chunk, in the collection's ``unit``.
+    per_object : pandas.DataFrame or None
+        The collection's kept per-object columns, one row per object.
     """
 
     ids: np.ndarray
     light_curves: list
     done: int
+    per_object: object = None
 
 
 def add_input_arguments(parser):
@@ -73,6 +76,7 @@ def open_collection(args):
     columns = TableColumns(
         object_id=args.id_column, time=args.time_column, mag=args.mag_column,
         err=args.err_column or DEFAULT_ERR_COLUMN, err_required=args.err_column is not None,
+        keep=tuple(getattr(args, "keep_columns", None) or ()),
     )
     return LightCurveCollection(args.input, columns, pattern=args.pattern)
 
@@ -150,7 +154,7 @@ class LightCurveCollection:
     def read_all(self):
         """Every light curve: ``(ids, light_curves)``, objects in first-appearance order."""
         if self.kind == "csv":
-            return self._read_csv()
+            return self._read_csv()[:2]
         if self.kind == "text":
             curves = [read_light_curve_file(name) for name in self.files]
             return np.array([name.stem for name in self.files], dtype=object), curves
@@ -176,9 +180,13 @@ class LightCurveCollection:
         if self.kind == "parquet":
             yield from _rebatched(self._stream_parquet(), chunk_size)
             return
+        per_object = None
         if self.kind == "csv":
-            ids, curves = self._read_csv()
+            ids, curves, per_object = self._read_csv()
         else:  # text files: read one chunk of files at a time
+            if self.columns.keep:
+                raise ValueError(f"{self.path}: --keep-columns needs a table (CSV or Parquet); "
+                                 "light-curve text files have no per-object columns.")
             ids, curves = np.array([name.stem for name in self.files], dtype=object), None
         for start in range(0, len(ids), chunk_size):
             stop = min(start + chunk_size, len(ids))
@@ -186,7 +194,8 @@ class LightCurveCollection:
                 chunk_curves = [read_light_curve_file(name) for name in self.files[start:stop]]
             else:
                 chunk_curves = curves[start:stop]
-            yield Chunk(ids[start:stop], chunk_curves, stop)
+            yield Chunk(ids[start:stop], chunk_curves, stop,
+                        None if per_object is None else per_object.iloc[start:stop])
 
     # -------------------------------------------------------------- readers
     def _read_csv(self):
@@ -198,10 +207,14 @@ class LightCurveCollection:
         """Yield ``(ids, light_curves, n_observations)`` per batch of complete objects."""
         seen = set()
         for name in self.files:
-            io_columns = self.columns.io_columns(io._parquet_columns(name), name)
+            available = io._parquet_columns(name)
+            io_columns = self.columns.io_columns(available, name)
+            kept = self.columns.kept(available, name)
             try:
-                for curves, ids in io.iter_parquet_light_curves(name, batch_rows=self.batch_rows,
-                                                                **io_columns):
+                for batch in io.iter_parquet_light_curves(name, batch_rows=self.batch_rows,
+                                                          columns=kept or None, **io_columns):
+                    curves, ids = batch[:2]
+                    per_object = batch[2] if kept else None
                     again = [object_id for object_id in ids if object_id in seen]
                     if again:
                         raise ValueError(
@@ -209,7 +222,8 @@ class LightCurveCollection:
                             "Streaming Parquet needs each object's rows together (in one "
                             "file): sort the table by the object id.")
                     seen.update(ids)
-                    yield np.asarray(ids, dtype=object), curves, sum(map(len, curves))
+                    yield (np.asarray(ids, dtype=object), curves, sum(map(len, curves)),
+                           per_object)
             except ValueError as exc:
                 message = str(exc)  # io names the file of an unreadable Parquet file itself
                 raise ValueError(message if message.startswith(f"{name}:") else
@@ -217,14 +231,22 @@ class LightCurveCollection:
 
 
 def _rebatched(batches, chunk_size):
-    """Regroup ``(ids, light_curves, n_observations)`` batches into :class:`Chunk` s."""
-    ids, curves, done = [], [], 0
-    for batch_ids, batch_curves, n_observations in batches:
+    """Regroup ``(ids, light_curves, n_observations, per_object)`` batches into
+    :class:`Chunk` s."""
+    pd = io._import_pandas()
+    ids, curves, kept, done = [], [], [], 0
+    for batch_ids, batch_curves, n_observations, per_object in batches:
         done += n_observations
         ids.extend(batch_ids)
         curves.extend(batch_curves)
+        if per_object is not None:
+            kept.append(per_object)
         while len(ids) >= chunk_size:
-            yield Chunk(np.array(ids[:chunk_size], dtype=object), curves[:chunk_size], done)
+            table = pd.concat(kept) if kept else None
+            yield Chunk(np.array(ids[:chunk_size], dtype=object), curves[:chunk_size], done,
+                        None if table is None else table.iloc[:chunk_size])
             ids, curves = ids[chunk_size:], curves[chunk_size:]
+            kept = [] if table is None else [table.iloc[chunk_size:]]
     if ids:
-        yield Chunk(np.array(ids, dtype=object), curves, done)
+        yield Chunk(np.array(ids, dtype=object), curves, done,
+                    pd.concat(kept) if kept else None)

@@ -16,6 +16,20 @@ class TableColumns:
     mag: str = "mag"
     err: str = None
     err_required: bool = False
+    keep: tuple = ()
+
+    def kept(self, available, source):
+        """The per-object columns to carry to the output (``keep``), each checked present."""
+        missing = [name for name in self.keep if name not in list(available)]
+        if missing:
+            raise ValueError(f"{source}: --keep-columns {missing} not in the table (columns: "
+                             f"{list(available)}).")
+        reserved = {self.object_id, self.time, self.mag, self.err}
+        clashing = [name for name in self.keep if name in reserved]
+        if clashing:
+            raise ValueError(f"--keep-columns {clashing}: the id, time, magnitude and error "
+                             "columns are not per-object columns.")
+        return list(self.keep)
 
     def io_columns(self, available, source):
         """Keyword arguments of the :mod:`sklearn_astromer.io` readers for a table.

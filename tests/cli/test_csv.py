@@ -16,7 +16,9 @@ COLUMNS = TableColumns(err="err")
 
 
 def _read(path):
-    return read_long_csv(path, COLUMNS)
+    ids, light_curves, per_object = read_long_csv(path, COLUMNS)
+    assert per_object is None  # no --keep-columns
+    return ids, light_curves
 
 
 def _refused(path, message):

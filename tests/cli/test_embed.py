@@ -1,5 +1,7 @@
 """``embed``: never a non-finite row; outputs read back exactly."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -137,3 +139,49 @@ def test_sigterm_removes_the_partial_output(table, tiny_model, tmp_path, monkeyp
     assert exit_info.value.code == 128 + signal.SIGTERM and calls == [1]
     assert not output.exists() and not list(tmp_path.glob("*.partial"))
     assert signal.getsignal(signal.SIGTERM) is previous
+
+
+@pytest.fixture
+def labelled_table(tmp_path):
+    """A long table with per-object columns (a class and a coordinate) and a varying one."""
+    light_curves, y = make_sinusoids(n_samples=6, max_obs=30)
+    frame = long_table(light_curves, prefix="s")[0]
+    sizes = [len(curve) for curve in light_curves]
+    frame["class"] = np.repeat(np.where(y == 1, "short", "long"), sizes)
+    frame["ra"] = np.repeat(np.arange(6) * 10.5, sizes)
+    frame["flux"] = np.arange(len(frame), dtype=float)
+    return frame, light_curves, y
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+@pytest.mark.parametrize("source", ["table.csv", "table.parquet"])
+def test_kept_per_object_columns_are_written_beside_the_id(labelled_table, tiny_model, tmp_path,
+                                                           name, source):
+    pytest.importorskip("pyarrow")
+    frame, light_curves, y = labelled_table
+    path = tmp_path / source
+    frame.to_csv(path, index=False) if source.endswith(".csv") else frame.to_parquet(path)
+    assert main(["embed", str(path), "--model", str(tiny_model), "-o", str(tmp_path / name),
+                 "--keep-columns", "class", "ra", "--chunk-size", "4", "-q"]) == 0
+    written = (pd.read_parquet if name.endswith(".parquet") else pd.read_csv)(tmp_path / name)
+    assert list(written.columns[:3]) == ["object_id", "class", "ra"]
+    assert written["class"].tolist() == list(np.where(y == 1, "short", "long"))
+    np.testing.assert_array_equal(written["ra"], np.arange(6) * 10.5)
+    expected = AstromerEmbedder.from_pretrained(tiny_model).transform(light_curves)
+    # Chunks of 4 objects batch differently from one call: float32 round-off.
+    np.testing.assert_allclose(written.iloc[:, 3:].to_numpy(np.float32), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("kept, message", [
+    (["flux"], r"Column 'flux' varies within object 's00'"),
+    (["colour"], r"--keep-columns \['colour'\] not in the table"),
+    (["mag"], r"are not per-object columns"),
+])
+def test_columns_that_cannot_be_kept_are_refused(labelled_table, tiny_model, tmp_path, capsys,
+                                                 kept, message):
+    frame, _, _ = labelled_table
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    assert main(["embed", str(tmp_path / "table.csv"), "--model", str(tiny_model), "-o",
+                 str(tmp_path / "out.csv"), "--keep-columns", *kept, "-q"]) == 1
+    assert re.search(message, capsys.readouterr().err)
+    assert not (tmp_path / "out.csv").exists()
