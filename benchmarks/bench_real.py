@@ -30,9 +30,10 @@ Rows (``X+RF``: a random forest on representation X):
 - ``ours fine-tuned`` and ``MACHO fine-tuned``: ``fine_tune="supervised"``
   from the fold's model or the published MACHO weights on each subset (the
   head probed on the frozen encoder first, the encoder kept only where it
-  beats the probe on the validation part; ``pooling="weighted_layers"``): the
-  head's own predictions, a forest on the fine-tuned embeddings, and the
-  features with 16 of their principal components.
+  beats the probe on the validation part): the head's own predictions, a
+  forest on the fine-tuned embeddings pooled as the frozen row is
+  (``layers`` for ours, ``mean_std`` for MACHO, so the two rows differ by the
+  fine-tuning alone), and the features with 16 of their principal components.
 
 Novelty detection (leave one class out): for each of the nine classes, an
 IsolationForest and a k-nearest-neighbour distance (k = 10, standardised
@@ -87,10 +88,11 @@ FULL = dict(
     features=dict(),
     # Pre-training from scratch: the library's defaults for new models.
     pretrain=dict(max_epochs=20, validation_fraction=0.1, patience=5),
-    # "recipe" names the library's fine-tuning procedure, so that cached fold
-    # results of an earlier procedure are not reused.
+    # "recipe" names the library's fine-tuning procedure and the forest rows' pooling,
+    # so that cached fold results of an earlier procedure are not reused.
     fine_tune=dict(windows=6000, min_epochs=5, max_epochs=30, patience=6, batch_size=32,
-                   lr=3e-3, recipe="probe, then fine-tune if it beats the probe"),
+                   lr=3e-3, recipe="probe, then fine-tune if it beats the probe; forest on "
+                                   "the frozen row's pooling"),
     fine_tune_sizes=[20, 100],
     novelty=dict(n_estimators=300, k=10, max_normal=3000),
     seed=0,
@@ -178,10 +180,12 @@ def fine_tuned_rows(curves, reps, y, train, valid, test, starts, seed, config):
     parts = {name: [curves[i] for i in index]
              for name, index in (("train", train), ("valid", valid), ("test", test))}
     F = reps["features"]
-    for name, start in starts.items():
+    for name, (start, pooling) in starts.items():
         with Timed() as lap:
             embedder = fine_tune(start, [curves[i] for i in subset], y[subset], config, seed)
         rows[f"{name} fine-tuned: head"] = [embedder.predict(parts[p]) for p in ("valid", "test")]
+        # The frozen row's pooling, so that the forest rows differ by fine-tuning alone.
+        embedder.set_params(pooling=pooling)
         Z = {p: embedder.transform(parts[p]) for p in parts}
         model = fit_forest(Z["train"], y[train], seed, config)
         rows[f"{name} fine-tuned+RF"] = [model.predict(Z[p]) for p in ("valid", "test")]
@@ -302,8 +306,8 @@ def evaluate_fold(curves, labels, reps, pool, test, fold, model_dir, args, confi
         if size in config["fine_tune_sizes"] and not args.no_fine_tuning:
             with watch("fine-tuning"):
                 rows.update(fine_tuned_rows(curves, reps, labels, train, valid, eval_test,
-                                            {"ours": model_dir, "MACHO": "macho"}, seed,
-                                            config))
+                                            {"ours": (model_dir, "layers"),
+                                             "MACHO": ("macho", "mean_std")}, seed, config))
         fold_result["sizes"][str(size)] = {
             "classes": classes, "y_valid": labels[valid].tolist(),
             "y_test": labels[eval_test].tolist(),
