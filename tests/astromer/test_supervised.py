@@ -191,6 +191,9 @@ def _copy_with(saved_dir, tmp_path, change_weights=None, change_config=None):
         {"classifier.layer_logits": t["classifier.layer_logits"] > 0})),
      r"'classifier\.layer_logits' has dtype torch\.bool"),
     (dict(change_weights=lambda t: t.update(
+        {"classifier.layer_logits": t["classifier.layer_logits"].to(torch.complex64)})),
+     r"'classifier\.layer_logits' has dtype torch\.complex64"),
+    (dict(change_weights=lambda t: t.update(
         {"classifier.input_mean": t["classifier.input_mean"][:, :3].contiguous()})),
      r"'classifier\.input_mean' has shape"),
 ])
