@@ -76,9 +76,12 @@ class LayerWeightedClassifier(nn.Module):
         Parameters
         ----------
         pooled : Tensor of shape (n_samples, n_layers, d_model)
-            Pooled layer outputs of the training light curves. A column with
-            (almost) no spread is divided by the typical spread of its layer
-            instead, so that it is not blown up.
+            Pooled layer outputs of the training light curves. A column whose
+            spread is under a tenth of its layer's median spread is divided by
+            that tenth instead: nearly constant columns are not blown up (the
+            training windows differ from whole curves more than the whole
+            curves differ from each other there; a smaller floor, 1e-3, left a
+            head on the MACHO weights at chance).
         """
         pooled = pooled.to(self.input_mean.device, torch.float64)
         mean, scale = pooled.mean(dim=0), pooled.std(dim=0, correction=0)

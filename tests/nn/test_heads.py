@@ -35,7 +35,7 @@ def test_classifier_model_shares_the_encoder_and_ignores_padding():
 def test_head_input_statistics_standardise_each_layer_and_column():
     head = LayerWeightedClassifier(2, 3, n_classes=2)
     torch.testing.assert_close(head.combine(torch.ones(1, 2, 3)), torch.ones(1, 3))
-    pooled = torch.randn(50, 2, 3, dtype=torch.float64) * torch.tensor([1.0, 10.0, 0.1]) + 5
+    pooled = torch.randn(50, 2, 3, dtype=torch.float64) * torch.tensor([1.0, 3.0, 0.5]) + 5
     pooled[:, 1, 2] = 7.0  # a constant column is centred, not blown up
     head.set_input_statistics(pooled)
     standardised = (pooled - head.input_mean) / head.input_scale
