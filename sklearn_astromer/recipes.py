@@ -42,8 +42,8 @@ def make_classification_pipeline(pretrained=RECOMMENDED_MODEL, *, classifier=Non
     the model self-supervised first when ``max_epochs > 0``), condenses the
     embedding, and fits the forest on the features and those columns. On
     real Catalina light curves this pipeline matched features alone (within
-    0.005 macro F1 at 20, 100 and 500 labelled stars per class; stacking
-    +0.021 at 20); the embedding alone stays below the features
+    0.006 macro F1 at 20, 100 and 500 labelled stars per class, 3 folds;
+    stacking +0.013 at 20); the embedding alone stays below the features
     (``benchmarks/README.md``).
 
     Parameters
@@ -66,9 +66,10 @@ def make_classification_pipeline(pretrained=RECOMMENDED_MODEL, *, classifier=Non
         :class:`~sklearn_astromer.stacking.CrossFittedProbabilities`).
         Hundreds of raw embedding columns would crowd the features out of
         the forest's splits. On the Catalina validation parts the components
-        did better (0.824 against 0.809 macro F1, mean over 20, 100 and 500
-        labels per class); on the test stars stacking did (by 0.003 to
-        0.015). The ``reduce`` step can also be swapped in a grid search.
+        did as well or better (0.816 against 0.814 macro F1, mean over 20,
+        100 and 500 labels per class, 3 folds); on the test stars stacking
+        did better at 20 and 500 (by 0.007 and 0.005), the components at 100
+        (by 0.002). The ``reduce`` step can also be swapped in a grid search.
     cv : int, default=5
         Folds of the cross-fitted probabilities.
     device : str, default="auto"
