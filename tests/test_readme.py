@@ -1,6 +1,7 @@
 """README promises: the set-up commands, CI runs the same test command, the quick start runs."""
 
 import re
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,5 +27,10 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_quick_start_runs():
     block = re.search(r"## Quick start\n\n```python\n(.*?)```", README, flags=re.S).group(1)
     namespace = {}
-    exec(compile(block, "README quick start", "exec"), namespace)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(block, "README quick start", "exec"), namespace)
     assert namespace["scores"].shape == (len(namespace["X"]),)
+    # Run as pasted, the library's own example should not warn about its own settings.
+    assert not [w for w in caught if issubclass(w.category, UserWarning)], [
+        str(w.message) for w in caught]

@@ -182,6 +182,7 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         period (days), its periodogram power, a period flag, ``log10`` spread
         and ``log10`` median error (mag), computed over the whole light curve
         (the scalars a period input conditions the model on).
+    callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
