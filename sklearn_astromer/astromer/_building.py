@@ -13,9 +13,10 @@ import torch
 
 from . import _inference, _output, _supervised
 from ._finite import check_finite
-from ._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate, WindowSampler
+from ._net import AstromerNet, MaskedWindowCollate, WindowSampler
 from ._training import stage_params
 from .._console import print_plain_off_terminal
+from .._torch_common import LightCurveIndexDataset, resolve_device, silent
 from .._periods import lomb_scargle_periods
 from ..nn import AstromerModel
 from ..pretrained import check_state_dict, expected_shapes, load_pretrained, model_files
@@ -37,13 +38,6 @@ SAVED_WITH_WEIGHTS = ("classes", "output_pooling")
 # Gradient-norm clip of supervised fine-tuning: a fresh head's first large
 # gradients would otherwise throw a pre-trained encoder far from its start.
 FINE_TUNE_GRADIENT_CLIP = 1.0
-
-
-def resolve_device(device):
-    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 class ModelBuildingMixin:
@@ -311,7 +305,3 @@ def release_training_data(net):
         sampler = getattr(getattr(net, name, None), "sampler", None)
         if isinstance(sampler, WindowSampler):
             sampler.release()
-
-
-def silent(*args, **kwargs):
-    """A sink that prints nothing."""

@@ -17,11 +17,11 @@ from . import _inference, _output, _supervised
 from ._building import MODULE_KEYS, ModelBuildingMixin, release_training_data
 from ._finite import check_finite
 from ._memory import check_memory
-from ._net import LightCurveIndexDataset
 from ._persistence import PersistenceMixin
 from ._training import LR_SCHEDULES
 from .._fit_lock import FIT_LOCK
 from .._interrupt import forget_fit
+from .._torch_common import LightCurveIndexDataset
 from .._validation import check_light_curves, iter_light_curve_chunks
 from ..preprocessing.ranges import check_time_ranges
 from ..nn import AstromerModel

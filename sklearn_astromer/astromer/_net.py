@@ -8,31 +8,12 @@ Python code runs per observation.
 import numpy as np
 import torch
 from skorch import NeuralNet
-from torch.utils.data import Dataset
 
 from .._interrupt import PropagateInterruptMixin
+from .._torch_common import AutocastMixin
 from ..preprocessing import gather_windows, mask_windows, random_windows
 from ._finite import FiniteTrainingMixin
 from ._inference import windows_to_tensors
-
-
-class LightCurveIndexDataset(Dataset):
-    """A dataset whose items are light-curve indices (the collate does the work).
-
-    Parameters
-    ----------
-    n_samples : int
-        Number of light curves.
-    """
-
-    def __init__(self, n_samples):
-        self.n_samples = n_samples
-
-    def __len__(self):
-        return self.n_samples
-
-    def __getitem__(self, index):
-        return index
 
 
 class WindowSampler:
@@ -182,24 +163,6 @@ def masked_rmse(reconstruction, magnitudes, mask_out, weights=None):
     if not has_mask.any():
         return (reconstruction * 0.0).sum()
     return torch.sqrt((squared[has_mask] / n_masked[has_mask]).mean())
-
-
-class AutocastMixin:
-    """Run a skorch net's forward passes (training and validation) under :func:`torch.autocast`.
-
-    ``autocast_dtype`` None keeps float32. With ``torch.bfloat16`` the matrix
-    multiplies run in bfloat16 while the weights, the optimizer state and the
-    loss stay float32 (mixed precision): the forward pass is autocast, the
-    loss is computed in float32 outside it, and the backward pass follows the
-    forward's dtypes. bfloat16 has float32's range, so no loss scaling is
-    needed.
-    """
-
-    def infer(self, x, **fit_params):
-        if self.autocast_dtype is None:
-            return super().infer(x, **fit_params)
-        with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
-            return super().infer(x, **fit_params)
 
 
 class AstromerNet(PropagateInterruptMixin, FiniteTrainingMixin, AutocastMixin, NeuralNet):

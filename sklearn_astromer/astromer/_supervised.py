@@ -9,10 +9,10 @@ from skorch.helper import predefined_split
 from sklearn.utils.class_weight import compute_class_weight
 
 from .._interrupt import PropagateInterruptMixin
+from .._torch_common import AutocastMixin, LightCurveIndexDataset
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
 from ._finite import FiniteTrainingMixin
 from ._inference import pool_layers, windows_to_tensors
-from ._net import AutocastMixin, LightCurveIndexDataset
 from ._training import validation_size
 
 #: The classification head: ASTROMER 2 uses an MLP of 1024-512-256 units on

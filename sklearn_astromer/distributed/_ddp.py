@@ -18,7 +18,8 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from ..astromer._net import AstromerNet, LightCurveIndexDataset, MaskedWindowCollate
+from .._torch_common import LightCurveIndexDataset
+from ..astromer._net import AstromerNet, MaskedWindowCollate
 from .._validation import check_light_curves
 
 

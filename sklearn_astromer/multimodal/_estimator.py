@@ -18,8 +18,8 @@ from skorch.dataset import ValidSplit
 from .._console import print_plain_off_terminal
 from .._fit_lock import FIT_LOCK
 from .._interrupt import forget_fit
+from .._torch_common import LightCurveIndexDataset, resolve_device, silent
 from ..astromer import AstromerEmbedder
-from ..astromer._building import resolve_device, silent
 from ._config import saved_architecture
 from ._data import (
     METADATA,
@@ -51,7 +51,6 @@ from ._net import (
 )
 from ._metadata import METADATA_TRANSFORMS
 from ._schedule import EarlyStoppingAfterWarmup, WarmupThenPlateau
-from ..astromer._net import LightCurveIndexDataset
 from ..nn import ContrastiveLoss
 from ..pretrained import model_files, save_model
 

@@ -12,9 +12,9 @@ import torch.nn.functional as F
 from skorch import NeuralNet
 
 from .._interrupt import PropagateInterruptMixin
+from .._torch_common import AutocastMixin
 from .._validation import _format_indices
 from ..astromer._inference import inference_batching, pool_light_curves
-from ..astromer._net import AutocastMixin
 from ._data import PHOTOMETRY, SPECTRUM
 from ._photometry_features import N_CHANNELS, AstroM3LightCurves, centre_starts
 from ..nn import (
