@@ -45,8 +45,7 @@ def load_saved(source):
     classes = config.get("classes")
     check_saved_tensors(full_architecture(config), None if classes is None else len(classes),
                         state_dict, weights_file)
-    config["columns"] = [[label_from_json(part) for part in column] if isinstance(column, list)
-                         else label_from_json(column) for column in config["columns"]]
+    config["columns"] = _map_column_labels(config["columns"], label_from_json)
     config["metadata_columns"] = [label_from_json(label) for label in config["metadata_columns"]]
     return config, state_dict
 
@@ -156,10 +155,16 @@ def layout_to_json(layout):
     """The layout with its arrays as lists and its column labels as JSON (for ``config.json``)."""
     encoded = {key: value.tolist() if isinstance(value, np.ndarray) else value
                for key, value in layout.items()}
-    encoded["columns"] = [[label_to_json(part) for part in column] if isinstance(column, list)
-                          else label_to_json(column) for column in layout["columns"]]
+    encoded["columns"] = _map_column_labels(layout["columns"], label_to_json)
     encoded["metadata_columns"] = [label_to_json(label) for label in layout["metadata_columns"]]
     return encoded
+
+
+def _map_column_labels(columns, convert):
+    """``convert`` applied to every label of a layout's ``columns`` (the metadata entry is a
+    list of labels, the others one label each)."""
+    return [[convert(label) for label in column] if isinstance(column, list) else convert(column)
+            for column in columns]
 
 
 def label_to_json(label):
