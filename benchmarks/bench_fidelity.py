@@ -4,7 +4,7 @@ The 42 real MACHO R-band chunks (<= 199 points) of
 ``../shared/data/astromer_reference/parity_macho_real.npz`` are masked 50/20/20
 (the paper's pre-training mask), reconstructed by the published MACHO model
 loaded through :class:`AstromerEmbedder`, and scored with the library's own
-:func:`sklearn_astromer.astromer._inference.masked_rmse_score`, averaged over random
+:func:`sklearn_astromer._encoder_inference.masked_rmse_score`, averaged over random
 mask draws. The original ASTROMER 0.1.8 (TensorFlow) gives 0.110 (sd 0.003)
 on the same chunks.
 
@@ -35,7 +35,7 @@ import torch
 from _common import SHARED_DATA, parse_args, write_result
 
 from sklearn_astromer import AstromerEmbedder
-from sklearn_astromer.astromer._inference import masked_rmse_score
+from sklearn_astromer._encoder_inference import masked_rmse_score
 from sklearn_astromer._validation import LightCurveRepairWarning, check_light_curves
 from sklearn_astromer.preprocessing.masking import mask_counts
 

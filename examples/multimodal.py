@@ -1,4 +1,5 @@
-"""Multimodal embeddings (AstroM3): light curves, spectra and metadata in one space.
+"""Multimodal embeddings (AstroM3): light curves, spectra and metadata in one space
+=================================================================================
 
 MultimodalCLIPEmbedder trains one encoder per modality with a CLIP loss, so
 that a star's light curve, spectrum and catalogue metadata land close
@@ -10,11 +11,16 @@ size that trains on a CPU). Two uses are shown on a simulated catalogue:
 * cross-modal retrieval: for each light curve, is its own star's spectrum
   among the nearest spectra?
 
+The figure maps the fused embeddings in two dimensions, coloured by class.
+Run it from a checkout::
+
     python examples/multimodal.py           # a few minutes on 2 cores
     python examples/multimodal.py --quick   # seconds, tiny settings
 """
 
 import argparse
+import os
+from importlib.util import find_spec
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
@@ -26,6 +32,8 @@ from sklearn_astromer.datasets import METADATA_COLUMNS, make_multimodal
 
 
 def main(quick=False):
+    # The documentation's gallery runs the examples small: docs/conf.py sets this variable.
+    quick = quick or os.environ.get("SKLEARN_ASTROMER_DOCS_QUICK") == "1"
     classes = ["RRab", "RRc", "Cep", "EW", "Mira", "ROT"]
     frame, y = make_multimodal(6 if quick else 150, classes=classes,
                                n_obs=(30, 80) if quick else None, random_state=0)
@@ -57,9 +65,24 @@ def main(quick=False):
     print(f"light curve -> own spectrum, top-1 retrieval: {np.mean(rank < 1):.3f} "
           f"(chance {1 / len(y):.3f}), top-10: {np.mean(rank < 10):.3f} "
           f"(chance {min(10 / len(y), 1):.3f})")
+    return fused, y
+
+
+def plot_embeddings(fused, y):
+    """Map of the fused embeddings, coloured by class (when matplotlib is installed)."""
+    if find_spec("matplotlib") is None:  # the figure is optional: the [plot] extra
+        return None
+    import matplotlib.pyplot as plt
+
+    from sklearn_astromer.plotting import plot_embedding_map
+
+    figure = plot_embedding_map(fused, y)
+    figure.axes[0].set_title("Fused CLIP embeddings (PCA)")
+    plt.show()
+    return figure
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny settings (for tests)")
-    main(**vars(parser.parse_args()))
+    plot_embeddings(*main(**vars(parser.parse_args())))

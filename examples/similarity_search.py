@@ -1,16 +1,21 @@
-"""Similarity search: the light curves most like a given one, by their embeddings.
+"""Similarity search: the light curves most like a given one, by their embeddings
+================================================================================
 
 Embed a catalogue once, index the embeddings with scikit-learn's
 NearestNeighbors (cosine distance) and query it with any light curve:
 neighbours of a Cepheid should be Cepheids. The share of neighbours that
 share the query's class (precision at k) measures how well the embedding
-groups similar variables, compared with chance.
+groups similar variables, compared with chance. The figure marks one query
+light curve and its nearest neighbours on a map of the embeddings. Run it
+from a checkout::
 
     python examples/similarity_search.py           # about 1 min on 2 cores
     python examples/similarity_search.py --quick   # seconds, tiny settings
 """
 
 import argparse
+import os
+from importlib.util import find_spec
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
@@ -21,6 +26,8 @@ from sklearn_astromer.datasets import make_light_curves
 
 
 def main(quick=False, k=5):
+    # The documentation's gallery runs the examples small: docs/conf.py sets this variable.
+    quick = quick or os.environ.get("SKLEARN_ASTROMER_DOCS_QUICK") == "1"
     n_per_class, epochs, d_model = (6, 1, 16) if quick else (60, 10, 64)
     classes = ["RRab", "RRc", "Cep", "EA", "EW", "Mira"]
     X, y = make_light_curves(n_per_class, classes=classes, survey="asassn",
@@ -47,10 +54,32 @@ def main(quick=False, k=5):
     precision = (y[all_neighbours[:, 1:]] == y[:, None]).mean()
     print(f"precision at {k} over all {len(X)} queries: {precision:.3f} "
           f"(chance {(n_per_class - 1) / (len(X) - 1):.3f})")
+    return catalogue, y, queries[0], neighbours[0, 1:]
+
+
+def plot_neighbours(catalogue, y, query, neighbours):
+    """The embedding map, a query and its neighbours marked (when matplotlib is installed)."""
+    if find_spec("matplotlib") is None:  # the figure is optional: the [plot] extra
+        return None
+    import matplotlib.pyplot as plt
+    from sklearn.decomposition import PCA
+
+    from sklearn_astromer.plotting import plot_embedding_map
+
+    figure = plot_embedding_map(catalogue, y)
+    # The map's own projection (PCA, seed 0), to place the query and its neighbours on it.
+    points = PCA(n_components=2, random_state=0).fit_transform(catalogue)
+    ax = figure.axes[0]
+    ax.scatter(*points[neighbours].T, s=120, facecolors="none", edgecolors="black",
+               label=f"its {len(neighbours)} nearest neighbours")
+    ax.scatter(*points[query].T, s=250, marker="*", color="black", label=f"query ({y[query]})")
+    ax.legend(fontsize="small")
+    plt.show()
+    return figure
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny settings (for tests)")
     parser.add_argument("-k", type=int, default=5, help="neighbours per query")
-    main(**vars(parser.parse_args()))
+    plot_neighbours(*main(**vars(parser.parse_args())))

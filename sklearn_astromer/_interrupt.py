@@ -28,7 +28,18 @@ class PropagateInterruptMixin:
 
     def fit_loop(self, *args, **kwargs):
         """skorch's training loop; a KeyboardInterrupt other than early stopping's leaves it
-        wrapped."""
+        wrapped.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Passed to :meth:`skorch.NeuralNet.fit_loop`.
+
+        Returns
+        -------
+        PropagateInterruptMixin
+            The net, as skorch returns it.
+        """
         try:
             return super().fit_loop(*args, **kwargs)
         except KeyboardInterrupt as interrupt:
@@ -37,7 +48,18 @@ class PropagateInterruptMixin:
             raise _TrainingInterrupted() from interrupt
 
     def partial_fit(self, *args, **kwargs):
-        """skorch's ``partial_fit``, but a KeyboardInterrupt propagates."""
+        """skorch's ``partial_fit``, but a KeyboardInterrupt propagates.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            Passed to :meth:`skorch.NeuralNet.partial_fit`.
+
+        Returns
+        -------
+        PropagateInterruptMixin
+            The net, as skorch returns it.
+        """
         try:
             return super().partial_fit(*args, **kwargs)
         except _TrainingInterrupted as interrupted:

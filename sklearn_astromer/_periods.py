@@ -1,16 +1,10 @@
 """Lomb-Scargle periods of many light curves at once (one pass per light curve, threaded).
 
-The estimators call :func:`lomb_scargle_periods` once per light curve in
-``fit`` and in ``transform``, before any batching: the period search never
-runs inside the training or inference loops. Results of the last few calls
-are kept, keyed by a digest of the observations, so transforming the same
-light curves again (cross-validation, several models on one catalogue)
-does not search their periods again.
+The estimators call :func:`lomb_scargle_periods` through
+:class:`~sklearn_astromer._prepared.PreparedLightCurves`, once per light
+curve and call, before any batching: the period search never runs inside
+the training or inference loops.
 """
-
-import hashlib
-from collections import OrderedDict
-from threading import Lock
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -67,20 +61,6 @@ def _periods_of_range(values, offsets, search):
     return result
 
 
-#: Collections whose periods are remembered (a few arrays of n_samples floats each).
-CACHE_SIZE = 16
-_cache = OrderedDict()
-_cache_lock = Lock()
-
-
-def _digest(light_curves, search):
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(np.ascontiguousarray(light_curves.values).view(np.uint8))
-    digest.update(np.ascontiguousarray(light_curves.offsets, dtype=np.int64).view(np.uint8))
-    digest.update(repr(sorted(search.items())).encode())
-    return digest.digest()
-
-
 def lomb_scargle_periods(light_curves, *, n_jobs=None, **search):
     """Best Lomb-Scargle frequency and its power for every light curve.
 
@@ -104,21 +84,6 @@ def lomb_scargle_periods(light_curves, *, n_jobs=None, **search):
         Generalised Lomb-Scargle power of that peak, in [0, 1].
     """
     search = {**PERIOD_SEARCH, **search}
-    key = _digest(light_curves, search)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            frequencies, powers = _cache[key]
-            return frequencies.copy(), powers.copy()
-    frequencies, powers = _search(light_curves, n_jobs, search)
-    with _cache_lock:
-        _cache[key] = (frequencies, powers)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return frequencies.copy(), powers.copy()
-
-
-def _search(light_curves, n_jobs, search):
     n_samples = len(light_curves)
     n_jobs = effective_n_jobs(n_jobs)
     n_chunks = min(n_samples, 4 * n_jobs) if n_jobs > 1 else 1

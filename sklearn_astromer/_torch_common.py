@@ -6,6 +6,7 @@ here, outside either subpackage, so that ``multimodal`` and ``distributed``
 need no private module of ``astromer``.
 """
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
@@ -56,3 +57,41 @@ class AutocastMixin:
             return super().infer(x, **fit_params)
         with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
             return super().infer(x, **fit_params)
+
+
+def release_training_data(net):
+    """Drop the data held by ``net``'s loaders (collates with a ``release`` method), so that
+    pickles of a fitted estimator stay small."""
+    for name in ("iterator_train__collate_fn", "iterator_valid__collate_fn"):
+        release = getattr(getattr(net, name, None), "release", None)
+        if release is not None:
+            release()
+
+
+class SeededCollate:
+    """Base of the collates whose random draws (windows, masks) follow a seed.
+
+    Training collates draw from one generator that advances from batch to
+    batch and restarts from ``(seed, epoch)`` at every epoch (see
+    :class:`~sklearn_astromer._training.EpochSeeding`); ``fixed`` collates
+    (validation) derive each batch's draws from the seed and the batch's
+    indices, so the same batch gets the same draws every epoch.
+
+    Parameters
+    ----------
+    seed : int
+    fixed : bool, default=False
+    """
+
+    def __init__(self, seed, fixed=False):
+        self.seed = seed
+        self.fixed = fixed
+        self._rng = np.random.default_rng(seed)
+
+    def reseed(self, epoch):
+        """Draw the coming batches from ``(seed, epoch)``."""
+        self._rng = np.random.default_rng([self.seed, epoch])
+
+    def _generator(self, indices):
+        """The generator of the batch of samples ``indices`` (int64 ndarray)."""
+        return np.random.default_rng([self.seed, *indices]) if self.fixed else self._rng

@@ -104,7 +104,7 @@ class RaggedLightCurves:
                                  self.input_lengths[indices])
 
 
-def _format_indices(indices, limit=10):
+def format_indices(indices, limit=10):
     shown = ", ".join(str(i) for i in indices[:limit])
     more = f" and {len(indices) - limit} more" if len(indices) > limit else ""
     return f"[{shown}{more}]"
@@ -112,13 +112,13 @@ def _format_indices(indices, limit=10):
 
 def _warn(message, sample_ids):
     warnings.warn(
-        f"{message} in light curve(s) {_format_indices(np.unique(sample_ids))}.",
+        f"{message} in light curve(s) {format_indices(np.unique(sample_ids))}.",
         LightCurveRepairWarning,
         stacklevel=4,
     )
 
 
-def _as_list_of_arrays(light_curves, first_index=0):
+def as_list_of_arrays(light_curves, first_index=0):
     """Return a list of 2-D float arrays with 3 columns, or raise naming the sample."""
     if sparse.issparse(light_curves):
         raise TypeError(
@@ -261,7 +261,7 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
         When a dense array has 2-3 columns and an increasing first column:
         it looks like one light curve that should have been passed in a list.
     """
-    arrays = _as_list_of_arrays(light_curves, first_index)
+    arrays = as_list_of_arrays(light_curves, first_index)
     if len(arrays) < min_samples:
         raise ValueError(
             f"Found {len(arrays)} light curve(s) while a minimum of {min_samples} is required."
@@ -290,7 +290,7 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
     empty = np.flatnonzero(counts == 0) + first_index
     if len(empty):
         raise ValueError(
-            f"Light curve(s) {_format_indices(empty)} have no finite observation; "
+            f"Light curve(s) {format_indices(empty)} have no finite observation; "
             "they cannot be embedded. Remove them or fill them in before calling."
         )
     offsets = np.concatenate([[0], np.cumsum(counts)])

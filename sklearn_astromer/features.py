@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
 from ._lomb_scargle import best_frequency
-from ._validation import _as_list_of_arrays
+from ._validation import as_list_of_arrays
 
 FEATURE_NAMES = (
     "log10_period", "period_power", "fourier_amplitude", "r21", "r31", "phi21", "phi31",
@@ -307,7 +307,7 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         self : LightCurveFeatures
         """
         self._check_params()
-        _as_list_of_arrays(X)
+        as_list_of_arrays(X)
         return self
 
     def transform(self, X):
@@ -325,7 +325,7 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
             Row ``i`` describes light curve ``i``; all values finite.
         """
         self._check_params()
-        curves = _as_list_of_arrays(X)
+        curves = as_list_of_arrays(X)
         params = (float(self.min_period), float(self.max_period), float(self.oversampling),
                   int(self.max_n_frequencies), int(self.n_peaks))
         from joblib import Parallel, delayed, effective_n_jobs

@@ -12,37 +12,20 @@ pandas (and pyarrow for Parquet) are imported when these functions run:
 ``pip install "sklearn-astromer[parquet]"``.
 """
 
-from contextlib import contextmanager
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
 
-from ._validation import _as_list_of_arrays
-
-
-def _import_pandas():
-    try:
-        import pandas as pd
-    except ImportError as error:
-        raise ImportError(
-            'Reading light-curve tables needs pandas: pip install "sklearn-astromer[pandas]" '
-            '(or "sklearn-astromer[parquet]" for Parquet files).'
-        ) from error
-    return pd
-
-
-def _import_pyarrow_parquet():
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as error:
-        raise ImportError(
-            "Reading Parquet light curves needs pyarrow and pandas: "
-            'pip install "sklearn-astromer[parquet]"'
-        ) from error
-    _import_pandas()
-    return pa, pq
+from ._readers import (
+    import_pandas,
+    import_pyarrow_parquet,
+    parquet_columns,
+    parquet_errors,
+    parquet_files,
+    parquet_frames,
+    to_pandas,
+)
+from ._validation import as_list_of_arrays
 
 
 def _needed_columns(id_col, time_col, mag_col, err_col, columns):
@@ -62,7 +45,7 @@ def _check_present(available, needed, where):
 
 
 def _numeric_column(frame, name, role):
-    pd = _import_pandas()
+    pd = import_pandas()
     column = frame[name]
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         hint = (" Convert times to days first (e.g. MJD)."
@@ -75,7 +58,7 @@ def _numeric_column(frame, name, role):
 
 def _split_frame(frame, id_col, time_col, mag_col, err_col, extra):
     """The core of :func:`light_curves_from_table` on a DataFrame with the columns present."""
-    pd = _import_pandas()
+    pd = import_pandas()
     # Codes in order of first appearance: objects come out in table order.
     codes, ids = pd.factorize(frame[id_col], sort=False, use_na_sentinel=True)
     if np.any(codes < 0):
@@ -177,7 +160,7 @@ def light_curves_from_table(table, *, id_col="object_id", time_col="time", mag_c
     array([[ 1.  , 15.1 ,  0.02],
            [ 2.  , 15.2 ,  0.02]])
     """
-    pd = _import_pandas()
+    pd = import_pandas()
     if not isinstance(table, pd.DataFrame):
         table = table.to_pandas() if hasattr(table, "to_pandas") else pd.DataFrame(table)
     needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
@@ -215,8 +198,8 @@ def light_curves_to_table(light_curves, ids=None, *, id_col="object_id", time_co
     >>> table.shape, table.columns.tolist()
     ((2, 4), ['object_id', 'time', 'mag', 'err'])
     """
-    pd = _import_pandas()
-    arrays = _as_list_of_arrays(light_curves)
+    pd = import_pandas()
+    arrays = as_list_of_arrays(light_curves)
     ids = np.arange(len(arrays)) if ids is None else np.asarray(ids)
     if ids.shape != (len(arrays),):
         raise ValueError(f"Got {len(arrays)} light curves but ids of shape {ids.shape}.")
@@ -228,65 +211,9 @@ def light_curves_to_table(light_curves, ids=None, *, id_col="object_id", time_co
     return pd.DataFrame(table)
 
 
-def _parquet_files(path):
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*")
-                       if p.is_file() and p.suffix in (".parquet", ".parq"))
-        if not files:
-            raise FileNotFoundError(f"No .parquet file under {path}.")
-        return files
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist.")
-    return [path]
-
-
-@contextmanager
-def _parquet_errors(file):
-    """Turn pyarrow's errors on a corrupt or truncated file into a ValueError naming it."""
-    pa, _ = _import_pyarrow_parquet()
-    try:
-        yield
-    # ValueError and TypeError too: text (ids) in a damaged file may not decode.
-    except (OSError, ValueError, TypeError, pa.ArrowException) as error:
-        message = " ".join(str(error).split()) or type(error).__name__
-        raise ValueError(f"{file}: not a readable Parquet file ({message}).") from None
-
-
-def _to_pandas(table):
-    """A pyarrow Table or RecordBatch as a DataFrame; damaged content raises here."""
-    # Full validation finds invalid UTF-8 in string columns, which pandas would only
-    # meet later, outside _parquet_errors; the pandas metadata (index, dtypes) is not
-    # needed and may itself be damaged.
-    table.validate(full=True)
-    return table.to_pandas(ignore_metadata=True)
-
-
-def _parquet_frames(files, batch_rows, columns):
-    """Yield ``(file, DataFrame)`` per record batch of ``columns``, file after file."""
-    _, pq = _import_pyarrow_parquet()
-    for file in files:
-        with _parquet_errors(file):
-            batches = pq.ParquetFile(file).iter_batches(batch_size=batch_rows, columns=columns)
-        while True:
-            with _parquet_errors(file):
-                batch = next(batches, None)
-                frame = None if batch is None else _to_pandas(batch)
-            if frame is None:
-                break
-            yield file, frame
-
-
-def _parquet_columns(file):
-    """The column names of a Parquet file (a ValueError naming it when it is unreadable)."""
-    _, pq = _import_pyarrow_parquet()
-    with _parquet_errors(file):
-        return pq.read_schema(file).names
-
-
 def _check_parquet_columns(files, needed):
     for file in files:
-        _check_present(_parquet_columns(file), needed, f"Parquet file {file}")
+        _check_present(parquet_columns(file), needed, f"Parquet file {file}")
 
 
 def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_col="mag",
@@ -301,7 +228,11 @@ def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_
     ----------
     path : str or path-like
         A Parquet file or a directory.
-    id_col, time_col, mag_col, err_col, columns
+    id_col, time_col, mag_col : str, default="object_id", "time", "mag"
+        As in :func:`light_curves_from_table`.
+    err_col : str or None, default="err"
+        As in :func:`light_curves_from_table`.
+    columns : list of str, optional
         As in :func:`light_curves_from_table`.
 
     Returns
@@ -326,15 +257,15 @@ def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_
     >>> light_curves_to_table(curves, ids).to_parquet("curves.parquet")  # doctest: +SKIP
     >>> light_curves, ids = read_parquet_light_curves("curves.parquet")  # doctest: +SKIP
     """
-    _, pq = _import_pyarrow_parquet()
-    pd = _import_pandas()
-    files = _parquet_files(path)
+    _, pq = import_pyarrow_parquet()
+    pd = import_pandas()
+    files = parquet_files(path)
     needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
     _check_parquet_columns(files, needed)
     frames = []
     for file in files:
-        with _parquet_errors(file):
-            frames.append(_to_pandas(pq.read_table(file, columns=needed)))
+        with parquet_errors(file):
+            frames.append(to_pandas(pq.read_table(file, columns=needed)))
     return _split_frame(pd.concat(frames, ignore_index=True), id_col, time_col, mag_col,
                         err_col, extra)
 
@@ -366,7 +297,11 @@ def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id",
         A Parquet file or a directory of them (read in sorted path order).
     batch_rows : int, default=1_000_000
         Rows read per step.
-    id_col, time_col, mag_col, err_col, columns
+    id_col, time_col, mag_col : str, default="object_id", "time", "mag"
+        As in :func:`light_curves_from_table`.
+    err_col : str or None, default="err"
+        As in :func:`light_curves_from_table`.
+    columns : list of str, optional
         As in :func:`light_curves_from_table`.
 
     Yields
@@ -391,11 +326,11 @@ def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id",
     """
     if not isinstance(batch_rows, Integral) or batch_rows < 1:
         raise ValueError(f"batch_rows must be a positive integer; got {batch_rows!r}.")
-    pd = _import_pandas()
-    files = _parquet_files(path)
+    pd = import_pandas()
+    files = parquet_files(path)
     needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
     _check_parquet_columns(files, needed)
-    batches = (frame for _, frame in _parquet_frames(files, batch_rows, needed))
+    batches = (frame for _, frame in parquet_frames(files, batch_rows, needed))
     carry, batch = None, next(batches, None)
     while batch is not None:
         frame = batch if carry is None else pd.concat([carry, batch], ignore_index=True)

@@ -32,6 +32,17 @@ def _axes(ax, **subplots):
     return _pyplot().subplots(**subplots)
 
 
+def _window_args(embedder, light_curves):
+    """How ``embedder`` cuts ``light_curves`` into windows (with their periods if it takes them)."""
+    from ._encoder_inference import window_args
+    from ._prepared import PreparedLightCurves
+
+    periods = (PreparedLightCurves(light_curves).periods
+               if embedder.config_.get("period_input") else None)
+    return window_args(embedder.config_, embedder.inference_batch_size, embedder.net_.device,
+                       periods)
+
+
 def _one_light_curve(light_curve):
     """Validate one ``(L, 2|3)`` light curve as a :class:`RaggedLightCurves` of one."""
     from ._validation import check_light_curves
@@ -98,10 +109,10 @@ def _masked_reconstruction(embedder, light_curves, rng):
     """
     import torch
 
-    from .astromer._inference import iter_window_batches, windows_to_tensors
+    from ._encoder_inference import iter_window_batches, windows_to_tensors
     from .preprocessing import mask_windows
 
-    args = embedder._window_args(light_curves)
+    args = _window_args(embedder, light_curves)
     device = embedder.net_.device
     n_points = len(light_curves.values)
     masked = np.zeros(n_points, dtype=bool)
@@ -185,10 +196,10 @@ def attention_weights(embedder, light_curve, *, layer=-1):
     """
     import torch
 
-    from .astromer._inference import iter_window_batches, windows_to_tensors
+    from ._encoder_inference import iter_window_batches, windows_to_tensors
 
     light_curves = _one_light_curve(light_curve)
-    args = {**embedder._window_args(light_curves), "batch_size": 1, "max_tokens": None}
+    args = {**_window_args(embedder, light_curves), "batch_size": 1, "max_tokens": None}
     n_layers = embedder.config_["n_layers"]
     if not -n_layers <= layer < n_layers:
         raise ValueError(f"layer={layer} is out of range for {n_layers} encoder block(s).")

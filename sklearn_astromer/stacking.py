@@ -27,7 +27,13 @@ DEFAULT_C = 0.1
 
 
 def default_probability_model():
-    """Standardised columns, then an L2-regularised logistic regression."""
+    """Standardised columns, then an L2-regularised logistic regression.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        ``StandardScaler`` then ``LogisticRegression(C=DEFAULT_C)``, unfitted.
+    """
     return make_pipeline(StandardScaler(), LogisticRegression(C=DEFAULT_C, max_iter=2000))
 
 
@@ -134,6 +140,8 @@ class CrossFittedProbabilities(MetaEstimatorMixin, TransformerMixin, BaseEstimat
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        **fit_params : dict
+            Not used; accepted as ``TransformerMixin.fit_transform`` accepts it.
 
         Returns
         -------

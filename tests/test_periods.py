@@ -27,28 +27,6 @@ def test_periods_are_found_and_degenerate_curves_get_none():
     assert (frequencies == 0).all() and (powers == 0).all()
 
 
-def test_the_same_light_curves_are_searched_once(monkeypatch):
-    searches = []
-    original = _periods._search
-    monkeypatch.setattr(_periods, "_search",
-                        lambda *args: searches.append(1) or original(*args))
-    light_curves = _curves([0.5, 7.0], seed=3)
-    first = _periods.lomb_scargle_periods(light_curves)
-    first[0][:] = -1  # callers get copies: the cache cannot be changed from outside
-    again = _periods.lomb_scargle_periods(_curves([0.5, 7.0], seed=3))
-    assert len(searches) == 1 and (again[0] > 0).all()
-    _periods.lomb_scargle_periods(light_curves, min_period=0.2)  # other search, other entry
-    _periods.lomb_scargle_periods(_curves([0.5, 7.0], seed=4))  # other curves
-    assert len(searches) == 3
-
-
-def test_the_cache_stays_small(monkeypatch):
-    monkeypatch.setattr(_periods, "_cache", type(_periods._cache)())
-    for seed in range(_periods.CACHE_SIZE + 5):
-        _periods.lomb_scargle_periods(_curves([1.0], seed=100 + seed))
-    assert len(_periods._cache) == _periods.CACHE_SIZE
-
-
 def _sinusoid(period=3.7, n=120):
     times = np.sort(np.random.default_rng(0).uniform(0, 200, n)) + 5e4
     return np.column_stack([times, 15 + 0.3 * np.sin(2 * np.pi * times / period),

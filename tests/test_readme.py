@@ -1,4 +1,5 @@
-"""README promises: the set-up commands, CI runs the same test command, the quick start runs."""
+"""README promises: the set-up commands, CI runs the same test command, the quick start runs,
+every command is listed, the documentation is one command away, and the README stays short."""
 
 import re
 import warnings
@@ -34,3 +35,25 @@ def test_quick_start_runs():
     # Run as pasted, the library's own example should not warn about its own settings.
     assert not [w for w in caught if issubclass(w.category, UserWarning)], [
         str(w.message) for w in caught]
+
+
+def test_readme_stays_short():
+    # The manual lives in docs/; the README keeps what a first visit needs.
+    assert len(README.splitlines()) <= 220
+
+
+def test_cli_table_lists_every_command():
+    import argparse
+
+    from sklearn_astromer.__main__ import build_parser
+
+    commands, = [action.choices for action in build_parser()._actions
+                 if isinstance(action, argparse._SubParsersAction)]
+    table = README.split("<!-- cli-table: start -->")[1].split("<!-- cli-table: end -->")[0]
+    listed = re.findall(r"^\| `(\w+)", table, flags=re.M)
+    assert sorted(listed) == sorted(commands)
+
+
+def test_readme_says_how_to_build_the_docs():
+    assert 'pip install -e ".[docs]"' in README
+    assert "sphinx-build -W --keep-going -b html docs docs/_build/html" in README

@@ -1,10 +1,11 @@
 """ASTROMER: masked-magnitude pre-trained light-curve embeddings (estimator family).
 
-Private modules: ``_estimator`` (:class:`AstromerEmbedder`, scikit-learn glue),
-``_net`` (skorch nets and collates), ``_inference`` (batched gradient-free
-passes).
+:class:`AstromerEmbedder` is the estimator; :class:`AstromerNet` is the
+skorch net it trains (its ``net_``), which
+:func:`sklearn_astromer.distributed.fit_ddp` extends to data-parallel ranks.
 """
 
 from ._estimator import AstromerEmbedder
+from ._net import AstromerNet
 
-__all__ = ["AstromerEmbedder"]
+__all__ = ["AstromerEmbedder", "AstromerNet"]

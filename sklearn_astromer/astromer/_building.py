@@ -10,15 +10,19 @@ import copy
 
 import numpy as np
 import torch
+from skorch.callbacks import EarlyStopping
+from sklearn.utils.validation import check_is_fitted
 
-from . import _inference, _output, _supervised
-from ._finite import check_finite
+from . import _output, _supervised
+from ._memory import check_memory
 from ._net import AstromerNet, MaskedWindowCollate, WindowSampler
-from ._training import stage_params
-from .._console import print_plain_off_terminal
-from .._torch_common import LightCurveIndexDataset, resolve_device, silent
-from .._periods import lomb_scargle_periods
+from .. import _encoder_inference as _inference
+from .._finite import check_finite
+from .._prepared import PreparedLightCurves
+from .._training import stage_params, warmup_cosine_schedule
+from .._torch_common import LightCurveIndexDataset, release_training_data, silent
 from ..nn import AstromerModel
+from ..preprocessing.ranges import check_time_ranges
 from ..pretrained import check_state_dict, expected_shapes, load_pretrained, model_files
 
 ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs",
@@ -43,15 +47,52 @@ FINE_TUNE_GRADIENT_CLIP = 1.0
 class ModelBuildingMixin:
     """Building, loading and training the nets of :class:`AstromerEmbedder`."""
 
-    def _fit_output_projection(self, light_curves, seed):
+    def _fit_output_projection(self, prepared, seed):
         """With ``n_components``: the principal components of the fitted model's embeddings."""
         self.__dict__.pop("output_projection_", None)
         if self.n_components is None:
             return
-        embeddings = self._pool_validated(light_curves)
+        embeddings = self._pool_validated(prepared)
         self.output_projection_ = _output.fit_projection(embeddings, self.n_components, seed)
         self.output_pooling_ = self.pooling
 
+    # --------------------------------------------------------------- inputs
+    def _check_times(self, prepared):
+        """Refuse (or warn about) times that this model's windows cannot carry."""
+        check_time_ranges(prepared.light_curves, float32_mean=self.config_["variant"] == "paper",
+                          max_obs=self.config_["max_obs"], first_index=prepared.first_index)
+
+    def _check_memory(self, light_curves, training=False):
+        """Refuse light curves this model cannot take in the device's memory (see _memory)."""
+        if len(light_curves) == 0:
+            return
+        if training or not hasattr(self, "net_"):
+            shapes = expected_shapes(AstromerModel, **{key: self.config_[key]
+                                                       for key in MODULE_KEYS})
+        else:
+            shapes = {name: tuple(value.shape)
+                      for name, value in self.net_.module_.state_dict().items()}
+        check_memory(self.config_, shapes, light_curves.lengths.max(), self.device_,
+                     n_windows=self.batch_size if training else 1, training=training)
+
+    def _prepare(self, X, first_index=0):
+        """``X`` (or a chunk of it starting at ``first_index``) validated, periods to come."""
+        return PreparedLightCurves.from_input(X, first_index, n_jobs=torch.get_num_threads())
+
+    def _validated(self, X, first_index=0):
+        """``X`` (or a chunk of it) prepared and checked for this model."""
+        prepared = self._prepare(X, first_index)
+        self._check_times(prepared)
+        self._check_memory(prepared.light_curves)
+        return prepared
+
+    def _window_args(self, prepared):
+        """How inference cuts ``prepared`` into batches of windows (periods included)."""
+        check_is_fitted(self, "net_")
+        return _inference.window_args(self.config_, self.inference_batch_size,
+                                      self.net_.device, self._periods(prepared))
+
+    # --------------------------------------------------------- architecture
     def _architecture(self):
         """``(config, state_dict)``: from ``pretrained`` (the weights' own), else the parameters."""
         if self.pretrained is None:
@@ -88,7 +129,7 @@ class ModelBuildingMixin:
         config, state_dict = self._architecture()
         saved = {key: config.pop(key, None) for key in SAVED_WITH_WEIGHTS}
         self.config_ = config
-        self.device_ = resolve_device(self.device)
+        self._resolve_device()
         return state_dict, saved
 
     def _initialize_net(self, seed, weights, pretraining=None):
@@ -158,26 +199,9 @@ class ModelBuildingMixin:
                                   model_files(self.pretrained)[1])
             self.classifier_net_ = self._classifier_net(model, None, 0)
 
-    def _training_dtype(self):
-        """Autocast dtype of training: bfloat16 when asked for; float16 trains in float32
-        (it would need loss scaling)."""
-        return torch.bfloat16 if self.precision == "bfloat16" else None
-
-    def _say(self, message):
-        """One line of the training log (``verbose`` >= 1)."""
-        if self.verbose:
-            self._log_sink()(message)
-
-    def _log_sink(self):
-        """Where the epoch log goes: skorch's PrintLog prints to any sink but ``print``
-        whatever ``verbose`` says, so a silent estimator keeps ``print``."""
-        return print_plain_off_terminal if self.verbose else print
-
-    def _periods(self, light_curves):
-        """``(frequencies, powers)`` of every light curve for a period input, else None."""
-        if not self.config_["period_input"]:
-            return None
-        return lomb_scargle_periods(light_curves, n_jobs=torch.get_num_threads())
+    def _periods(self, prepared):
+        """``(frequencies, powers)`` of ``prepared`` for a period input, else None."""
+        return prepared.periods if self.config_["period_input"] else None
 
     def _sampler(self, light_curves, periods, windows_per_curve=1):
         return WindowSampler(light_curves, self.config_["max_obs"],
@@ -190,22 +214,32 @@ class ModelBuildingMixin:
         masking = dict(mask_frac=self.mask_frac, same_frac=self.same_frac,
                        random_frac=self.random_frac,
                        uncertainty_weights=self.loss_weighting == "uncertainty")
-        curves_per_batch = max(1, self.batch_size // self.windows_per_curve)
-        params = stage_params(
-            n_samples=len(light_curves), validation_fraction=self.validation_fraction,
-            patience=self.patience, lr_schedule=self.lr_schedule, max_epochs=self.max_epochs,
-            batch_size=curves_per_batch, seed=seed,
+        params = self._stage_params(
+            len(light_curves), self.max_epochs, seed, stage="pretraining",
             train_collate=MaskedWindowCollate(
                 self._sampler(light_curves, periods, self.windows_per_curve), **masking,
                 seed=seed),
             valid_collate=MaskedWindowCollate(self._sampler(light_curves, periods), **masking,
                                               seed=seed + 1, fixed=True),
-            sink=print if self.verbose else silent, stage="pretraining",
-            extra_callbacks=self.callbacks or [],
-        )
-        return {**params, "batch_size": curves_per_batch}
+            extra_callbacks=self.callbacks or [])
+        return {**params, "batch_size": self._curves_per_batch()}
 
-    def _fit_supervised(self, light_curves, periods, labels, seed):
+    def _curves_per_batch(self):
+        return max(1, self.batch_size // self.windows_per_curve)
+
+    def _stage_params(self, n_samples, max_epochs, seed, **params):
+        """:func:`~sklearn_astromer._training.stage_params` with this estimator's early
+        stopping and learning-rate schedule."""
+        sink = print if self.verbose else silent
+        schedule = (warmup_cosine_schedule(max_epochs, self._curves_per_batch())
+                    if self.lr_schedule == "warmup_cosine" else None)
+        return stage_params(
+            n_samples=n_samples, validation_fraction=self.validation_fraction, seed=seed,
+            early_stopping=lambda: EarlyStopping(patience=self.patience, load_best=True,
+                                                 sink=sink),
+            lr_schedule=schedule, **params)
+
+    def _fit_supervised(self, prepared, labels, seed):
         """Train a classification head on ``labels``, then the encoder with it.
 
         Linear probing, then fine-tuning (Kumar et al. 2022): the head first
@@ -221,9 +255,10 @@ class ModelBuildingMixin:
             self.classifier_net_ = self._classifier_net(model, None, seed)
             self.encoder_fine_tuned_ = False
             return
+        light_curves, periods = prepared.light_curves, self._periods(prepared)
         train, valid = _supervised.split_labelled(len(light_curves), labels,
                                                   self.validation_fraction, seed)
-        window_args = self._window_args(light_curves, periods)
+        window_args = self._window_args(prepared)
         with self._inference_context():
             pooled = _inference.pool_layers(model.encoder.eval(), light_curves,
                                             device=self.device_, **window_args)
@@ -253,10 +288,11 @@ class ModelBuildingMixin:
                 release_training_data(net)
         self.encoder_fine_tuned_ = self.fine_tune_epochs > 0
         if probed is not None and self.fine_tune_epochs:
+            validation = prepared.subset(valid)
             with self._inference_context():
                 logits = _supervised.predict_logits(
-                    model.eval(), light_curves.subset(valid), device=self.device_,
-                    **{**window_args, "periods": _subset_periods(periods, valid)})
+                    model.eval(), validation.light_curves, device=self.device_,
+                    **self._window_args(validation))
             fine_tuned_loss = _supervised.validation_loss(logits, labels[valid], weights)
             if fine_tuned_loss >= probed_loss:
                 model.load_state_dict(probed)
@@ -269,39 +305,22 @@ class ModelBuildingMixin:
 
     def _classifier_net(self, model, data, seed):
         """The supervised fine-tuning net (with its loaders when ``data`` is given)."""
-        curves_per_batch = max(1, self.batch_size // self.windows_per_curve)
         params = {"train_split": None, "callbacks": []}
         weights = None
         if data is not None:
             light_curves, periods, labels = data
             weights = _supervised.class_weights(labels, len(self.classes_), self.class_weight)
-            params = stage_params(
-                n_samples=len(light_curves), validation_fraction=self.validation_fraction,
-                patience=self.patience, lr_schedule=self.lr_schedule,
-                max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, seed=seed,
+            params = self._stage_params(
+                len(light_curves), self.fine_tune_epochs, seed, stage="fine_tuning",
+                labels=labels, gradient_clip=FINE_TUNE_GRADIENT_CLIP,
                 train_collate=_supervised.LabelledWindowCollate(
                     self._sampler(light_curves, periods, self.windows_per_curve), labels,
                     seed=seed),
                 valid_collate=_supervised.LabelledWindowCollate(
-                    self._sampler(light_curves, periods), labels, seed=seed + 1, fixed=True),
-                sink=print if self.verbose else silent, stage="fine_tuning", labels=labels,
-                gradient_clip=FINE_TUNE_GRADIENT_CLIP,
-            )
+                    self._sampler(light_curves, periods), labels, seed=seed + 1, fixed=True))
         return _supervised.make_classifier_net(
             model, weights=weights, lr=self.fine_tune_lr or self.lr,
-            max_epochs=self.fine_tune_epochs, batch_size=curves_per_batch, device=self.device_,
+            max_epochs=self.fine_tune_epochs, batch_size=self._curves_per_batch(),
+            device=self.device_,
             verbose=self.verbose, callbacks__print_log__sink=self._log_sink(),
             autocast_dtype=self._training_dtype(), **params)
-
-
-def _subset_periods(periods, indices):
-    """The ``(frequencies, powers)`` of the light curves ``indices`` (None stays None)."""
-    return None if periods is None else tuple(np.asarray(part)[indices] for part in periods)
-
-
-def release_training_data(net):
-    """Drop the light curves held by ``net``'s loaders, so pickles stay small."""
-    for name in ("iterator_train__collate_fn", "iterator_valid__collate_fn"):
-        sampler = getattr(getattr(net, name, None), "sampler", None)
-        if isinstance(sampler, WindowSampler):
-            sampler.release()

@@ -1,42 +1,35 @@
 """AstromerEmbedder: ASTROMER as a scikit-learn transformer."""
 
-import contextlib
 import functools
 import os
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted
 
-from . import _inference, _output, _supervised
-from ._building import MODULE_KEYS, ModelBuildingMixin, release_training_data
-from ._finite import check_finite
-from ._memory import check_memory
+from .. import _encoder_inference as _inference
+from . import _output, _supervised
+from ._building import ModelBuildingMixin
+from ._observations import ObservationOutputsMixin
 from ._persistence import PersistenceMixin
-from ._training import LR_SCHEDULES
-from .._fit_lock import FIT_LOCK
-from .._interrupt import forget_fit
-from .._torch_common import LightCurveIndexDataset
-from .._validation import check_light_curves, iter_light_curve_chunks
-from ..preprocessing.ranges import check_time_ranges
-from ..nn import AstromerModel
-from ..pretrained import ARCHITECTURE_CONSTRAINTS, expected_shapes
+from .._base import PRECISIONS, BaseEmbedder, n_samples_of
+from .._finite import check_finite
+from .._training import LR_SCHEDULES
+from .._torch_common import LightCurveIndexDataset, release_training_data
+from .._validation import iter_light_curve_chunks
+from ..pretrained import ARCHITECTURE_CONSTRAINTS
 
 LOSS_WEIGHTINGS = ("none", "uncertainty")
-SCORE_MASK_SEED = 0
 # Light curves validated and embedded at a time by transform: memory stays
 # bounded however many light curves are passed.
 TRANSFORM_CHUNK_SIZE = 8192
-PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeaturesOutMixin,
-                       TransformerMixin, BaseEstimator):
+class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingMixin,
+                       BaseEmbedder):
     """Embed light curves with ASTROMER, a transformer pre-trained on masked magnitudes.
 
     ``fit`` trains (or, from ``pretrained`` weights, fine-tunes) the encoder by
@@ -76,45 +69,32 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
     pe_base : float, default=10000.0
         Base of the paper time encoding's frequencies.
     time_encoding : {"paper", "log_periods", "learnable"}, default="paper"
-        How observation times enter. ``"paper"``: the published ladder, whose
-        fastest frequency is 1 rad/day (periods under ~6 days alias: the
-        period input is what resolves them); ``"log_periods"``: sine/cosine
-        pairs at periods log-spaced from 3 hours to 3 years (ASTROMER's own
-        unused ladder); ``"learnable"``: the same, trained. With the period
-        input, the paper's ladder gave the best embeddings and
-        reconstructions (ablation in ``benchmarks/README.md``).
+        How observation times enter: the published sine ladder (fastest
+        frequency 1 rad/day), sine/cosine pairs at periods log-spaced from 3
+        hours to 3 years, or the same trained. See the user guide's
+        ablation for why ``"paper"`` is the default.
     period_input : "auto" or bool, default="auto"
-        Give the model each light curve's Lomb-Scargle period: every
-        observation gets its phase (a few harmonics) and every window its log
-        period, periodogram power, amplitude and noise level. The period is
-        searched once per light curve in ``fit`` and in ``transform``.
-        ``"auto"``: on for new models, as the weights were trained for
-        ``pretrained`` ones. ``True`` with weights trained without it adds
-        the input with zero weights (outputs unchanged until fine-tuning
-        teaches the model to use it).
+        Give the model each light curve's Lomb-Scargle period (phases per
+        observation; log period, power, amplitude and noise per window),
+        searched once per light curve and call. ``"auto"``: on for new
+        models, as trained for ``pretrained`` ones; ``True`` with weights
+        trained without it adds the input with zero weights.
     magnitude_scaling : {"std", "none"}, default="std"
         Divide each window's zero-mean magnitudes by their standard deviation
         (the amplitude then reaches the model as a descriptor of the period
         input); reconstructions are scaled back. ``"none"`` is the paper's.
     pretrained : str, path-like or None, default=None
-        Start from these weights: ``"macho"`` or ``"atlas"`` (the published
-        ASTROMER models), a published zip or its folder, or a directory
-        written by :meth:`save_pretrained`. The architecture (``d_model``,
-        ``n_layers``, ``n_heads``, ``d_ff``, ``variant``, ``pe_base``,
-        ``max_obs``, ``time_encoding``, ``magnitude_scaling``) then comes
-        from the weights and the corresponding parameters here are ignored.
-        Every other setting is this estimator's own parameter, including
-        those saved with the model (``pooling``, ``dropout``, the masking
-        fractions, ``batch_size``): parameters are what you set, so
-        ``clone`` and grid searches behave. :meth:`from_pretrained` is the
-        way to restore the saved settings.
-        ``fit`` fine-tunes; with ``max_epochs=0`` the weights stay frozen.
+        Start from these weights: ``"macho"``, ``"atlas"``, a published zip
+        or folder, or a :meth:`save_pretrained` directory. The architecture
+        (``d_model`` ... ``magnitude_scaling``) then comes from the weights;
+        every other setting stays this estimator's parameter (use
+        :meth:`from_pretrained` to restore saved settings). ``fit``
+        fine-tunes; with ``max_epochs=0`` the weights stay frozen.
     max_epochs : int, default=20
         Self-supervised training epochs.
     batch_size : int, default=64
         Windows per training batch (the paper's 5000 suits millions of light
-        curves; on thousands, smaller batches take the steps that learning
-        needs: see the ablation in ``benchmarks/README.md``).
+        curves; smaller batches learn better on thousands).
     windows_per_curve : int, default=1
         Random windows drawn from each light curve per epoch.
     loss_weighting : {"none", "uncertainty"}, default="none"
@@ -125,36 +105,26 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         10 % of a stage's steps, then decays to 0 along a cosine.
     fine_tune : {"none", "supervised"}, default="none"
         ``"supervised"``: after the self-supervised epochs, ``fit(X, y)``
-        trains the encoder together with a classification head (a
-        softmax-weighted mean of every layer's pooled output, input embedding
-        included, then an MLP, as ASTROMER 2) by cross-entropy, with a
-        stratified validation split for early stopping. ``transform`` then
-        gives the fine-tuned encoder's embeddings, and :meth:`predict` /
-        :meth:`predict_proba` the head's classes.
+        trains a classification head (a softmax-weighted mean of every
+        layer's pooled output, then an MLP, as ASTROMER 2), then the encoder
+        with it, by cross-entropy with a stratified validation split;
+        :meth:`predict` and :meth:`predict_proba` become available.
     fine_tune_epochs : int, default=20
         Epochs of supervised fine-tuning.
     fine_tune_lr : float or None, default=None
         Learning rate of supervised fine-tuning (None: ``lr``).
     head_epochs : int, default=100
-        Epochs of supervised fine-tuning's first phase, which trains the head
-        alone on the frozen encoder's pooled layers, each column
-        standardised with the training curves' statistics (linear probing;
-        the pooled layers are computed once, so these epochs cost little),
-        with early stopping on the validation curves. The encoder then
-        trains with the head for ``fine_tune_epochs``, and is kept only if
-        that lowers the validation loss of whole light curves below the
-        probed head's: otherwise ``transform`` gives the encoder's
-        embeddings as they were (``encoder_fine_tuned_`` says which). 0 skips
-        the probing: the encoder trains with a new head from the start.
+        Epochs of training the head alone on the frozen encoder's pooled
+        layers, standardised column by column (linear probing, early
+        stopped), before ``fine_tune_epochs`` of training the encoder with
+        it. The fine-tuned encoder is kept only if it lowers the validation
+        loss below the probe's (``encoder_fine_tuned_``); 0 skips probing.
     class_weight : {"balanced"} or None, default="balanced"
         Cross-entropy class weights of supervised fine-tuning: inverse class
         frequencies, or equal.
     inference_batch_size : int or "auto", default="auto"
-        Windows per batch in ``transform``, ``embed_observations``,
-        ``reconstruct`` and ``score``. ``"auto"`` fills each batch with about
-        8192 padded observations on a CPU (about 40 windows of 200 points,
-        more of shorter ones: small enough for the activations to stay in
-        cache) and 262,144 on a GPU.
+        Windows per inference batch; ``"auto"`` fills each batch with about
+        8192 padded observations on a CPU and 262,144 on a GPU.
     lr : float, default=1e-3
         Adam learning rate (betas 0.9, 0.98, eps 1e-9, as in the paper).
     validation_fraction : float or None, default=0.2
@@ -164,39 +134,26 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         Epochs without validation improvement before stopping; the best
         weights are restored.
     pooling : {"mean", "max", "mean_std", "layers", "weighted_layers"}, default="mean"
-        How ``transform`` pools observations: mean of the last layer (the
-        paper's classifier input), element-wise maximum, mean and standard
-        deviation, the mean of every layer (input embedding first)
-        concatenated, or their weighted mean (after ``fine_tune="supervised"``
-        the supervised head's input: every layer standardised with the
-        training light curves' statistics, then weighted by the learned
-        weights; otherwise the plain mean of the layers).
+        How ``transform`` pools observations: the last layer's mean (the
+        paper's), maximum, or mean and standard deviation; every layer's mean
+        concatenated; or their weighted mean (after supervised fine-tuning,
+        the head's standardised, learned combination).
     n_components : int or None, default=None
-        Reduce the pooled embedding to its first principal components, fitted
-        in ``fit`` on the embeddings of the light curves given (after
-        training; at most ``min(n_samples, n_features)``). A few components
-        sit better beside other features in a random forest than hundreds
-        of columns.
+        Reduce the pooled embedding to its first principal components,
+        fitted in ``fit`` (at most ``min(n_samples, n_features)``).
     include_descriptors : bool, default=False
-        Append the light curve's five descriptors to every row: ``log10``
-        period (days), its periodogram power, a period flag, ``log10`` spread
-        and ``log10`` median error (mag), computed over the whole light curve
-        (the scalars a period input conditions the model on).
+        Append the five light-curve descriptors: ``log10`` period, its power,
+        a period flag, ``log10`` spread and ``log10`` median error.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Torch device; ``"auto"`` takes a GPU when one is visible.
     precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Arithmetic of ``transform``, ``embed_observations``, ``reconstruct``,
-        ``score`` and ``predict``: reduced precisions run under
-        :func:`torch.autocast` (matrix multiplies in 16 bits, reductions and
-        layer norms in float32), about twice as fast on GPUs with tensor cores
-        and on CPUs with AVX512-BF16; embeddings then differ from float32 by
-        ~1e-2. ``"bfloat16"`` also trains in mixed precision (``fit``: float32
-        weights, optimizer and loss, bfloat16 products); ``"float16"``, which
-        would need loss scaling, trains in float32. The paper-exact parity
-        holds in float32 only.
+        Arithmetic of inference (and, for ``"bfloat16"``, mixed-precision
+        training): reduced precisions autocast matrix multiplies, about
+        twice as fast on GPUs and AVX512-BF16 CPUs, within ~1e-2 of float32.
+        The paper-exact parity holds in float32 only.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, window starts, masks, dropout and
         shuffling: the same value gives the same embeddings on the CPU.
@@ -245,6 +202,7 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
     (30, 16)
     """
 
+    _samples_name = "light curves"
     _parameter_constraints = {
         # The architecture (d_model, n_layers, n_heads, d_ff, dropout, max_obs,
         # variant, pe_base, time_encoding, magnitude_scaling): shared with the
@@ -280,47 +238,16 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         "precision": [StrOptions(set(PRECISIONS))],
     }
 
-    def __init__(
-        self,
-        d_model=256,
-        n_layers=2,
-        n_heads=4,
-        d_ff=128,
-        dropout=0.1,
-        max_obs=200,
-        mask_frac=0.5,
-        random_frac=0.2,
-        same_frac=0.2,
-        *,
-        variant="corrected",
-        pe_base=10000.0,
-        time_encoding="paper",
-        period_input="auto",
-        magnitude_scaling="std",
-        pretrained=None,
-        max_epochs=20,
-        batch_size=64,
-        windows_per_curve=1,
-        loss_weighting="none",
-        lr_schedule="warmup_cosine",
-        fine_tune="none",
-        fine_tune_epochs=20,
-        fine_tune_lr=None,
-        head_epochs=100,
-        class_weight="balanced",
-        inference_batch_size="auto",
-        lr=1e-3,
-        validation_fraction=0.2,
-        patience=10,
-        pooling="mean",
-        n_components=None,
-        include_descriptors=False,
-        callbacks=None,
-        device="auto",
-        precision="float32",
-        random_state=None,
-        verbose=0,
-    ):
+    def __init__(self, d_model=256, n_layers=2, n_heads=4, d_ff=128, dropout=0.1, max_obs=200,
+                 mask_frac=0.5, random_frac=0.2, same_frac=0.2, *, variant="corrected",
+                 pe_base=10000.0, time_encoding="paper", period_input="auto",
+                 magnitude_scaling="std", pretrained=None, max_epochs=20, batch_size=64,
+                 windows_per_curve=1, loss_weighting="none", lr_schedule="warmup_cosine",
+                 fine_tune="none", fine_tune_epochs=20, fine_tune_lr=None, head_epochs=100,
+                 class_weight="balanced", inference_batch_size="auto", lr=1e-3,
+                 validation_fraction=0.2, patience=10, pooling="mean", n_components=None,
+                 include_descriptors=False, callbacks=None, device="auto", precision="float32",
+                 random_state=None, verbose=0):
         self.d_model = d_model
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -353,11 +280,8 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         self.pooling = pooling
         self.n_components = n_components
         self.include_descriptors = include_descriptors
-        self.callbacks = callbacks
-        self.device = device
-        self.precision = precision
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(callbacks=callbacks, device=device, precision=precision,
+                         random_state=random_state, verbose=verbose)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -380,112 +304,38 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         self._validate_params()
         labels = None
         if self.fine_tune == "supervised":
-            labels = self._encode_labels(y, _n_samples(X))
-        light_curves = check_light_curves(X)
-        with FIT_LOCK:  # torch's random state is global: one fit at a time (see _fit_lock)
-            return self._fit(light_curves, self._draw_seed(), _train_in_process, labels)
+            labels = self._encode_labels(y, n_samples_of(X))
+        prepared = self._prepare(X)
+        seed = self._draw_seed()
+        with self._fitting(seed):
+            return self._fit_prepared(prepared, seed, _train_in_process, labels)
 
-    def _encode_labels(self, y, n_samples):
-        """Set ``classes_`` and return ``y`` as class indices, or say what is wrong with it."""
-        if y is None:
-            raise ValueError('fine_tune="supervised" needs the class labels: call fit(X, y).')
-        y = column_or_1d(y, warn=True)
-        if n_samples is not None and len(y) != n_samples:
-            raise ValueError(f"y has {len(y)} labels for {n_samples} light curves.")
-        self.classes_, labels = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(f'fine_tune="supervised" needs two classes or more; y holds '
-                             f"{len(self.classes_)}.")
-        return labels.astype(np.int64)
-
-    def _draw_seed(self):
-        """One integer seed from ``random_state`` for everything ``fit`` draws."""
-        return check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-
-    def _fit(self, light_curves, seed, train, labels=None):
+    def _fit_prepared(self, prepared, seed, train, labels=None):
         """Build ``net_`` from ``seed`` and let ``train(net, n_samples, seed)`` run the epochs.
 
-        ``fit`` trains in this process; :func:`sklearn_astromer.distributed.fit_ddp`
-        passes a data-parallel ``train``. Supervised fine-tuning (``labels``)
-        always runs in this process.
+        Runs inside :meth:`_fitting`. ``fit`` trains in this process;
+        :func:`sklearn_astromer.distributed.fit_ddp` passes a data-parallel
+        ``train``. Supervised fine-tuning (``labels``) always runs in this
+        process.
         """
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            weights = self._resolve_architecture()
-            try:
-                self._check_times(light_curves)
-                training = self.max_epochs > 0 or labels is not None
-                self._check_memory(light_curves, training)
-                periods = self._periods(light_curves) if training else None
-                pretraining = (light_curves, periods) if self.max_epochs > 0 else None
-                self._initialize_net(seed, weights, pretraining)
-                if pretraining is not None:
-                    train(self.net_, len(light_curves), seed)
-                    release_training_data(self.net_)
-                if labels is not None:
-                    self._fit_supervised(light_curves, periods, labels, seed + 2)
-                self.net_.module_.eval()
-                self._fit_output_projection(light_curves, seed)
-            except (ValueError, KeyboardInterrupt):
-                # Light curves the model cannot take, a non-finite loss or
-                # Ctrl-C: leave no half-trained model behind.
-                forget_fit(self)
-                raise
+        weights = self._resolve_architecture()
+        self._check_times(prepared)
+        training = self.max_epochs > 0 or labels is not None
+        self._check_memory(prepared.light_curves, training)
+        pretraining = ((prepared.light_curves, self._periods(prepared))
+                       if self.max_epochs > 0 else None)
+        self._initialize_net(seed, weights, pretraining)
+        if pretraining is not None:
+            train(self.net_, len(prepared), seed)
+            release_training_data(self.net_)
+        if labels is not None:
+            self._fit_supervised(prepared, labels, seed + 2)
+        self.net_.module_.eval()
+        self._fit_output_projection(prepared, seed)
         self.net_.module_.eval()
         return self
 
     # ------------------------------------------------------------ inference
-    def _check_times(self, light_curves, first_index=0):
-        """Refuse (or warn about) times that this model's windows cannot carry."""
-        check_time_ranges(light_curves, float32_mean=self.config_["variant"] == "paper",
-                          max_obs=self.config_["max_obs"], first_index=first_index)
-
-    def _check_memory(self, light_curves, training=False):
-        """Refuse light curves this model cannot take in the device's memory (see _memory)."""
-        if len(light_curves) == 0:
-            return
-        if training or not hasattr(self, "net_"):
-            shapes = expected_shapes(AstromerModel, **{key: self.config_[key]
-                                                       for key in MODULE_KEYS})
-        else:
-            shapes = {name: tuple(value.shape)
-                      for name, value in self.net_.module_.state_dict().items()}
-        check_memory(self.config_, shapes, light_curves.lengths.max(), self.device_,
-                     n_windows=self.batch_size if training else 1, training=training)
-
-    def _validated(self, X, first_index=0):
-        """``X`` (or a chunk of it starting at ``first_index``) validated for this model."""
-        light_curves = check_light_curves(X, first_index=first_index)
-        self._check_times(light_curves, first_index)
-        self._check_memory(light_curves)
-        return light_curves
-
-    @contextlib.contextmanager
-    def _inference_context(self):
-        """No autograd, and autocast when a reduced ``precision`` is asked for."""
-        dtype = PRECISIONS[self.precision]
-        device_type = torch.device(self.net_.device).type
-        with torch.inference_mode(), torch.autocast(device_type, dtype=dtype,
-                                                    enabled=dtype is not None):
-            yield
-
-    def _window_args(self, light_curves, periods=None):
-        """How inference cuts ``light_curves`` into batches of windows (periods included).
-
-        ``periods``: those of ``light_curves`` when already computed.
-        """
-        check_is_fitted(self, "net_")
-        batch_size, max_tokens = _inference.inference_batching(self.inference_batch_size,
-                                                               self.net_.device)
-        return dict(
-            max_obs=self.config_["max_obs"],
-            batch_size=batch_size,
-            max_tokens=max_tokens,
-            pad_to_max_obs=self.config_["variant"] == "paper",
-            scale_magnitudes=self.config_["magnitude_scaling"] == "std",
-            periods=self._periods(light_curves) if periods is None else periods,
-        )
-
     def transform(self, X):
         """Embed each light curve as one vector.
 
@@ -514,29 +364,28 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         check_is_fitted(self, "net_")
         rows = []
         for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            light_curves = self._validated(chunk, first_index)
-            columns = [self._pool_validated(light_curves, first_index)]
+            prepared = self._validated(chunk, first_index)
+            columns = [self._pool_validated(prepared)]
             if hasattr(self, "output_projection_"):
                 self._check_output_pooling()
                 columns[0] = _output.project(columns[0], self.output_projection_)
             if self.include_descriptors:
-                columns.append(_output.descriptor_columns(light_curves,
-                                                          n_jobs=torch.get_num_threads()))
+                columns.append(prepared.descriptors)
             rows.append(np.hstack(columns))
         return np.concatenate(rows)
 
-    def _pool_validated(self, light_curves, first_index=0):
-        """Pooled embeddings (``pooling``) of validated light curves."""
+    def _pool_validated(self, prepared):
+        """Pooled embeddings (``pooling``) of prepared light curves."""
         combine_layers = None
         if self.pooling == "weighted_layers" and hasattr(self, "classifier_net_"):
             combine_layers = functools.partial(_combine_with_head,
                                                self.classifier_net_.module_.classifier)
-        args = self._window_args(light_curves)
+        args = self._window_args(prepared)
         with self._inference_context():
             pooled = _inference.pool_light_curves(
-                self.net_.module_.eval().encoder, light_curves, pooling=self.pooling,
+                self.net_.module_.eval().encoder, prepared.light_curves, pooling=self.pooling,
                 device=self.net_.device, combine_layers=combine_layers, **args)
-        check_finite(pooled, light_curves, "embeddings", first_index)
+        check_finite(pooled, prepared.light_curves, "embeddings", prepared.first_index)
         return pooled
 
     def _check_output_pooling(self):
@@ -551,106 +400,13 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         return {"mean_std": 2 * d_model, "layers": (n_layers + 1) * d_model}.get(
             self.pooling, d_model)
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output columns: ``astromerembedder0``, ... then the descriptors.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored (the embedding does not depend on the input's columns).
-
-        Returns
-        -------
-        ndarray of str objects
-        """
-        check_is_fitted(self, "net_")
+    def _output_names(self):
+        """``astromerembedder0``, ... then the descriptors' names."""
         n_embedding = (len(self.output_projection_["components"])
                        if hasattr(self, "output_projection_") else self._n_pooled_features())
         prefix = self.__class__.__name__.lower()
         names = [f"{prefix}{index}" for index in range(n_embedding)]
-        if self.include_descriptors:
-            names += list(_output.DESCRIPTOR_NAMES)
-        return np.asarray(names, dtype=object)
-
-    def embed_observations(self, X):
-        """Per-observation embeddings (the paper's "attention vectors").
-
-        Parameters
-        ----------
-        X : list of (L_i, 2|3) arrays or ndarray (n_samples, n_steps)
-
-        Returns
-        -------
-        list of float32 ndarray of shape (L_i, d_model)
-            Item ``i`` belongs to light curve ``i``, row ``j`` to its input
-            row ``j``: one row per input observation, in the input's order
-            (the model sees them sorted by time). Rows of dropped
-            observations (NaN or infinite values, announced by a warning)
-            are NaN; observations at the same time each get their own row.
-        """
-        check_is_fitted(self, "net_")
-        light_curves = self._validated(X)
-        args = self._window_args(light_curves)
-        with self._inference_context():
-            embeddings, _ = _inference.per_observation_outputs(
-                self.net_.module_.eval(), light_curves, reconstruction=False,
-                device=self.net_.device, **args)
-        check_finite(embeddings, light_curves, "embeddings", per_observation=True)
-        return light_curves.split_to_inputs(embeddings)
-
-    def reconstruct(self, X):
-        """Reconstructed magnitudes of every observation, nothing masked.
-
-        Parameters
-        ----------
-        X : list of (L_i, 2|3) arrays or ndarray (n_samples, n_steps)
-
-        Returns
-        -------
-        list of float64 ndarray of shape (L_i,)
-            Magnitudes in the input's scale (each window's scale and mean
-            added back), one per input observation in the input's order; NaN
-            for dropped observations (as :meth:`embed_observations`).
-        """
-        check_is_fitted(self, "net_")
-        light_curves = self._validated(X)
-        args = self._window_args(light_curves)
-        with self._inference_context():
-            _, reconstruction = _inference.per_observation_outputs(
-                self.net_.module_.eval(), light_curves, embeddings=False,
-                device=self.net_.device, **args)
-        check_finite(reconstruction, light_curves, "reconstructions", per_observation=True)
-        return light_curves.split_to_inputs(reconstruction)
-
-    def score(self, X, y=None):
-        """Negative masked-reconstruction RMSE (magnitudes), with a fixed mask seed.
-
-        Higher is better, so model selection can use it directly. Also with
-        ``fine_tune="supervised"``: a classifier after the embedder is scored
-        by the pipeline, not by this method.
-
-        Parameters
-        ----------
-        X : light curves
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        float
-            Finite: light curves whose reconstruction errors overflow raise a
-            ValueError naming them (see :meth:`transform`).
-        """
-        check_is_fitted(self, "net_")
-        light_curves = self._validated(X)
-        args = self._window_args(light_curves)
-        with self._inference_context():
-            rmse = _inference.masked_rmse_score(
-                self.net_.module_.eval(), light_curves, seed=SCORE_MASK_SEED,
-                mask_frac=self.mask_frac, same_frac=self.same_frac,
-                random_frac=self.random_frac, device=self.net_.device, **args,
-            )
-        return -rmse
+        return names + (list(_output.DESCRIPTOR_NAMES) if self.include_descriptors else [])
 
     @available_if(lambda self: hasattr(self, "classifier_net_"))
     def predict_proba(self, X):
@@ -668,12 +424,12 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         model = self.classifier_net_.module_.eval()
         probabilities = []
         for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            light_curves = self._validated(chunk, first_index)
-            args = self._window_args(light_curves)
+            prepared = self._validated(chunk, first_index)
             with self._inference_context():
-                logits = _supervised.predict_logits(model, light_curves,
-                                                    device=self.net_.device, **args)
-            check_finite(logits.numpy(), light_curves, "class logits", first_index)
+                logits = _supervised.predict_logits(model, prepared.light_curves,
+                                                    device=self.net_.device,
+                                                    **self._window_args(prepared))
+            check_finite(logits.numpy(), prepared.light_curves, "class logits", first_index)
             probabilities.append(torch.softmax(logits.double(), dim=1).numpy())
         return np.concatenate(probabilities)
 
@@ -686,23 +442,6 @@ class AstromerEmbedder(PersistenceMixin, ModelBuildingMixin, ClassNamePrefixFeat
         ndarray of shape (n_samples,)
         """
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.two_d_array = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.non_deterministic = self.random_state is None
-        return tags
-
-
-def _n_samples(X):
-    """Number of light curves in ``X`` when it can be told without validating it."""
-    try:
-        return len(X)
-    except TypeError:
-        return None
 
 
 def _combine_with_head(classifier, means):

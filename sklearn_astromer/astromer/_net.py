@@ -10,10 +10,10 @@ import torch
 from skorch import NeuralNet
 
 from .._interrupt import PropagateInterruptMixin
-from .._torch_common import AutocastMixin
+from .._torch_common import AutocastMixin, SeededCollate
 from ..preprocessing import gather_windows, mask_windows, random_windows
-from ._finite import FiniteTrainingMixin
-from ._inference import windows_to_tensors
+from .._finite import FiniteTrainingMixin
+from .._encoder_inference import windows_to_tensors
 
 
 class WindowSampler:
@@ -58,7 +58,43 @@ class WindowSampler:
         self.light_curves = self.periods = None
 
 
-class MaskedWindowCollate:
+class WindowCollate(SeededCollate):
+    """Collate light-curve indices into windows drawn by a :class:`WindowSampler` (a base).
+
+    Parameters
+    ----------
+    sampler : WindowSampler
+    seed : int
+        Seed of the window draws.
+    fixed : bool, default=False
+        Derive the draws from ``seed`` and the batch's indices, so the same
+        batch gets the same windows every epoch (for validation). Otherwise
+        one generator advances from batch to batch.
+    """
+
+    def __init__(self, sampler, seed, fixed=False):
+        super().__init__(seed, fixed)
+        self.sampler = sampler
+
+    def with_seed(self, seed):
+        """A copy drawing from ``seed`` (e.g. one per data-parallel rank), sharing the sampler."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__, seed=seed, _rng=np.random.default_rng(seed))
+        return copy
+
+    def release(self):
+        """Drop the light curves, so pickles of a fitted model stay small."""
+        self.sampler.release()
+
+    def _windows(self, indices):
+        """``(windows, rng)``: the windows of light curves ``indices`` and the generator that
+        drew them (for further draws of the same batch)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        rng = self._generator(indices)
+        return self.sampler.sample(indices, rng), rng
+
+
+class MaskedWindowCollate(WindowCollate):
     """Collate light-curve indices into masked windows, as in ASTROMER pre-training.
 
     Each light curve contributes ``sampler.windows_per_curve`` windows of up
@@ -75,9 +111,7 @@ class MaskedWindowCollate:
     seed : int
         Seed of the window and mask draws.
     fixed : bool, default=False
-        Derive the draws from ``seed`` and the batch's indices, so the same
-        batch gets the same windows and masks every epoch (for validation).
-        Otherwise one generator advances from batch to batch.
+        Same windows and masks for the same batch every epoch (validation).
     uncertainty_weights : bool, default=False
         Add per-observation loss weights from the errors
         (:func:`uncertainty_weights`) to the targets.
@@ -85,21 +119,12 @@ class MaskedWindowCollate:
 
     def __init__(self, sampler, mask_frac, same_frac, random_frac, seed, fixed=False,
                  uncertainty_weights=False):
-        self.sampler = sampler
+        super().__init__(sampler, seed, fixed)
         self.fractions = dict(mask_frac=mask_frac, same_frac=same_frac, random_frac=random_frac)
-        self.seed = seed
-        self.fixed = fixed
         self.uncertainty_weights = uncertainty_weights
-        self._rng = np.random.default_rng(seed)
-
-    def reseed(self, epoch):
-        """Draw the coming batches from ``(seed, epoch)`` (see :class:`~._training.EpochSeeding`)."""
-        self._rng = np.random.default_rng([self.seed, epoch])
 
     def __call__(self, indices):
-        indices = np.asarray(indices, dtype=np.int64)
-        rng = np.random.default_rng([self.seed, *indices]) if self.fixed else self._rng
-        windows = self.sampler.sample(indices, rng)
+        windows, rng = self._windows(indices)
         masked = mask_windows(windows.magnitudes, windows.valid, rng, **self.fractions)
         inputs = windows_to_tensors(windows, "cpu", masked.input_magnitudes, masked.mask_in)
         targets = {
@@ -168,17 +193,25 @@ def masked_rmse(reconstruction, magnitudes, mask_out, weights=None):
 class AstromerNet(PropagateInterruptMixin, FiniteTrainingMixin, AutocastMixin, NeuralNet):
     """:class:`skorch.NeuralNet` that trains by masked-magnitude reconstruction.
 
-    Batches are ``(inputs, targets)`` pairs of dicts built by
-    :class:`MaskedWindowCollate`; the loss is :func:`masked_rmse`, so no
-    criterion module is needed. A non-finite loss or gradient stops training
-    with a ValueError naming the light curves (:class:`FiniteTrainingMixin`).
+    The net of :class:`~sklearn_astromer.AstromerEmbedder` (its ``net_``).
+    Batches are ``(inputs, targets)`` pairs of dicts of masked windows; the
+    loss is the masked RMSE of the reconstructed magnitudes, so the
+    criterion module is not used. A non-finite loss or gradient stops
+    training with a ValueError naming the light curves.
 
     Parameters
     ----------
-    module, *args, **kwargs
-        As for :class:`skorch.NeuralNet`.
+    module : type or torch.nn.Module
+        The model (an :class:`~sklearn_astromer.nn.AstromerModel`).
+    *args
+        Positional arguments of :class:`skorch.NeuralNet`.
+    criterion : type, default=torch.nn.MSELoss
+        Required by skorch; unused by the loss.
     autocast_dtype : torch.dtype or None, default=None
-        Mixed-precision training (see :class:`AutocastMixin`).
+        Mixed-precision training: the forward passes run under
+        :func:`torch.autocast` with this dtype, the loss in float32.
+    **kwargs
+        Keyword arguments of :class:`skorch.NeuralNet`.
     """
 
     def __init__(self, module, *args, criterion=torch.nn.MSELoss, autocast_dtype=None,
@@ -187,7 +220,25 @@ class AstromerNet(PropagateInterruptMixin, FiniteTrainingMixin, AutocastMixin, N
         self.autocast_dtype = autocast_dtype
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Masked RMSE between the reconstruction and the true magnitudes, in float32."""
+        """Masked RMSE between the reconstruction and the true magnitudes, in float32.
+
+        Parameters
+        ----------
+        y_pred : Tensor of shape (n_windows, width)
+            Reconstructed magnitudes.
+        y_true : dict
+            ``"magnitudes"``, ``"mask_out"`` (the observations in the loss)
+            and optionally ``"weights"``.
+        X : dict, optional
+            The batch's inputs (unused).
+        training : bool, default=False
+            Unused.
+
+        Returns
+        -------
+        Tensor
+            The scalar loss.
+        """
         y_pred = y_pred.float()
         magnitudes = y_true["magnitudes"].to(y_pred.device)
         mask_out = y_true["mask_out"].to(y_pred.device)

@@ -11,9 +11,7 @@ curve's descriptors as they are.
 import numpy as np
 from sklearn.decomposition import PCA
 
-from .._periods import lomb_scargle_periods
 from ..nn.period import DESCRIPTOR_NAMES
-from ..preprocessing import curve_descriptors
 
 PROJECTION_KEYS = ("output_projection.mean", "output_projection.components")
 
@@ -35,12 +33,6 @@ def project(embeddings, projection):
     return (centred @ projection["components"].T.astype(np.float64)).astype(np.float32)
 
 
-def descriptor_columns(light_curves, n_jobs=None):
-    """The five light-curve descriptors (:data:`DESCRIPTOR_NAMES`) of every light curve."""
-    frequencies, powers = lomb_scargle_periods(light_curves, n_jobs=n_jobs)
-    return curve_descriptors(light_curves, frequencies, powers)
-
-
 def projection_tensors(projection):
     """The projection as named arrays for the model file."""
     return dict(zip(PROJECTION_KEYS, (projection["mean"], projection["components"])))
@@ -54,5 +46,5 @@ def projection_from(state_dict):
             "components": state_dict[PROJECTION_KEYS[1]].numpy()}
 
 
-__all__ = ["DESCRIPTOR_NAMES", "descriptor_columns", "fit_projection", "project",
+__all__ = ["DESCRIPTOR_NAMES", "fit_projection", "project",
            "projection_from", "projection_tensors"]

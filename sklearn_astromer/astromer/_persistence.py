@@ -6,10 +6,9 @@ see :mod:`sklearn_astromer.pretrained`): weights load without unpickling code.
 
 import torch
 from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
-from sklearn.utils.validation import check_is_fitted
 
 from . import _output
-from ..pretrained import load_pretrained, model_files, save_model
+from ..pretrained import load_pretrained, model_files
 
 # Estimator settings saved beside the weights so that from_pretrained restores them.
 SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "batch_size",
@@ -17,17 +16,10 @@ SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "
 
 
 class PersistenceMixin:
-    """``save_pretrained`` and ``from_pretrained`` of :class:`AstromerEmbedder`."""
+    """What :class:`AstromerEmbedder` saves, and ``from_pretrained``."""
 
-    def save_pretrained(self, directory):
-        """Save the fitted model as ``config.json`` + ``model.safetensors``.
-
-        The directory loads with :meth:`from_pretrained` or as
-        ``AstromerEmbedder(pretrained=directory)``, without unpickling code,
-        on any device. A supervised head is saved with its classes, so a
-        reloaded model predicts.
-        """
-        check_is_fitted(self, "net_")
+    def _saved_model(self):
+        """``(config, state_dict)`` that :meth:`save_pretrained` writes."""
         config = {**self.config_, **{key: getattr(self, key) for key in SAVED_PARAMS}}
         state_dict = dict(self.net_.module_.state_dict())
         if hasattr(self, "output_projection_"):
@@ -39,7 +31,7 @@ class PersistenceMixin:
             config["classes"] = self.classes_.tolist()
             state_dict.update({f"classifier.{key}": value for key, value in
                                self.classifier_net_.module_.classifier.state_dict().items()})
-        save_model(directory, config, state_dict)
+        return config, state_dict
 
     @classmethod
     def from_pretrained(cls, source, **params):

@@ -11,9 +11,10 @@ from sklearn.utils.class_weight import compute_class_weight
 from .._interrupt import PropagateInterruptMixin
 from .._torch_common import AutocastMixin, LightCurveIndexDataset
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
-from ._finite import FiniteTrainingMixin
-from ._inference import pool_layers, windows_to_tensors
-from ._training import validation_size
+from .._finite import FiniteTrainingMixin
+from .._encoder_inference import pool_layers, windows_to_tensors
+from .._training import validation_size
+from ._net import WindowCollate
 
 #: The classification head: ASTROMER 2 uses an MLP of 1024-512-256 units on
 #: 500 labels per class and more; one hidden layer of 256 overfits less when
@@ -23,7 +24,7 @@ HEAD_DROPOUT = 0.2
 CLASS_WEIGHTS = ("balanced", None)
 
 
-class LabelledWindowCollate:
+class LabelledWindowCollate(WindowCollate):
     """Collate light-curve indices into (unmasked) windows and their class labels.
 
     The targets are a dict: ``"labels"`` (class index of each window) and
@@ -40,20 +41,11 @@ class LabelledWindowCollate:
     """
 
     def __init__(self, sampler, labels, seed, fixed=False):
-        self.sampler = sampler
+        super().__init__(sampler, seed, fixed)
         self.labels = labels
-        self.seed = seed
-        self.fixed = fixed
-        self._rng = np.random.default_rng(seed)
-
-    def reseed(self, epoch):
-        """Draw the coming batches from ``(seed, epoch)`` (see :class:`~._training.EpochSeeding`)."""
-        self._rng = np.random.default_rng([self.seed, epoch])
 
     def __call__(self, indices):
-        indices = np.asarray(indices, dtype=np.int64)
-        rng = np.random.default_rng([self.seed, *indices]) if self.fixed else self._rng
-        windows = self.sampler.sample(indices, rng)
+        windows, _ = self._windows(indices)
         labels = self.labels[windows.sample_index]
         return windows_to_tensors(windows, "cpu"), {
             "labels": torch.from_numpy(labels),
@@ -73,7 +65,7 @@ def split_labelled(n_samples, labels, validation_fraction, seed):
     """Training and validation indices of supervised fine-tuning (validation may be empty).
 
     The very split the fine-tuning net's :class:`skorch.dataset.ValidSplit`
-    draws (see :func:`~._training.stage_params`): stratified, seeded.
+    draws (see :func:`~sklearn_astromer._training.stage_params`): stratified, seeded.
     """
     n_valid = validation_size(n_samples, validation_fraction, labels)
     if not n_valid:
@@ -195,7 +187,7 @@ class AstromerClassifierNet(PropagateInterruptMixin, FiniteTrainingMixin, Autoca
     module, *args, **kwargs
         As for :class:`skorch.NeuralNet`.
     autocast_dtype : torch.dtype or None, default=None
-        Mixed-precision training (see :class:`~sklearn_astromer.astromer._net.AutocastMixin`).
+        Mixed-precision training (see :class:`~sklearn_astromer._torch_common.AutocastMixin`).
     """
 
     def __init__(self, module, *args, autocast_dtype=None, **kwargs):

@@ -1,7 +1,8 @@
 """skorch callbacks of ``pretrain``: checkpoints that an interruption cannot spoil.
 
-* :class:`FiniteTraining` stops a run whose loss or weights stop being
-  finite, before anything of that epoch is checkpointed or saved.
+* (A non-finite loss or gradient stops the estimator's own training loop
+  before the optimiser steps, naming the light curves, so no such epoch
+  reaches the checkpoints; ``save_model`` refuses non-finite weights.)
 * Two :class:`~skorch.callbacks.Checkpoint` s: every finished epoch (weights,
   optimizer, history), and the weights of the best validation epoch, as
   early stopping judges it.
@@ -18,8 +19,8 @@
 
 import copy
 import json
+from types import SimpleNamespace
 
-import numpy as np
 import torch
 from skorch.callbacks import (
     Callback,
@@ -28,30 +29,12 @@ from skorch.callbacks import (
     LoadInitState,
     PassthroughScoring,
 )
+from skorch.history import History
 
 HISTORY_FILE = "history.json"
 LAST_PARAMS = "params.pt"
 BEST_PARAMS = "best_params.pt"
 OPTIMIZER = "optimizer.pt"
-
-
-class FiniteTraining(Callback):
-    """Raise a ``ValueError`` at the end of an epoch whose loss or weights are not finite.
-
-    Put it before the checkpoints, so that such an epoch is never saved.
-    """
-
-    def on_epoch_end(self, net, **kwargs):
-        """Check the epoch's losses and the module's weights."""
-        row = net.history[-1]
-        problems = [f"{key} {row[key]}" for key in ("train_loss", "valid_loss")
-                    if key in row and not np.isfinite(row[key])]
-        if not all(torch.isfinite(value).all() for value in net.module_.state_dict().values()):
-            problems.append("non-finite weights")
-        if problems:
-            raise ValueError(
-                f"training diverged in epoch {row['epoch']} ({', '.join(problems)}), e.g. from "
-                "extreme times or magnitudes or a too large --lr; that epoch was not saved.")
 
 
 def early_stopping_of(net):
@@ -77,26 +60,28 @@ def improves_on_best(net):
 def replay_early_stopping(early_stopping, rows):
     """Set ``early_stopping``'s best score, best epoch and misses from history ``rows``.
 
-    The same updates as :meth:`skorch.callbacks.EarlyStopping.on_epoch_end`,
-    without stopping.
+    Feeds the rows, one epoch at a time, to the callback's own
+    ``on_train_begin`` and ``on_epoch_end`` on a stand-in net that holds
+    only the history: the same decisions as in training, without stopping
+    and without keeping weights.
 
     Returns
     -------
     EarlyStopping
         ``early_stopping``, updated.
     """
-    early_stopping.dynamic_threshold_ = np.inf if early_stopping.lower_is_better else -np.inf
-    early_stopping.misses_, early_stopping.best_epoch_ = 0, 0
+    load_best, early_stopping.load_best = early_stopping.load_best, False
+    stand_in = SimpleNamespace(history=History(), verbose=0)
+    early_stopping.on_train_begin(stand_in)
     for row in rows:
         if early_stopping.monitor not in row:
             continue
-        if early_stopping._is_score_improved(row[early_stopping.monitor]):
-            early_stopping.misses_ = 0
-            early_stopping.dynamic_threshold_ = early_stopping._calc_new_threshold(
-                row[early_stopping.monitor])
-            early_stopping.best_epoch_ = row["epoch"]
-        else:
-            early_stopping.misses_ += 1
+        stand_in.history.append(row)
+        try:
+            early_stopping.on_epoch_end(stand_in)
+        except KeyboardInterrupt:  # out of patience: the run ended here
+            pass
+    early_stopping.load_best = load_best
     return early_stopping
 
 
@@ -224,7 +209,7 @@ def pretrain_callbacks(dirname, resume):
                       event_name=None, sink=_report_failed_save)
     # The best weights are saved before the history that records their epoch: an
     # interruption between the two saves then leaves no history pointing at older weights.
-    callbacks = [("finite", FiniteTraining()), ("best_checkpoint", best), ("checkpoint", last),
+    callbacks = [("best_checkpoint", best), ("checkpoint", last),
                  ("stopping_epoch", StoppingEpochHistory(last))]
     if resume:
         callbacks += [("resume", LoadInitState(last)),

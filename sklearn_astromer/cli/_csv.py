@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..io import _import_pandas, light_curves_from_table
+from .._readers import import_pandas
+from ..io import light_curves_from_table
 from ._errors import one_line
 from ._tables import check_table_values
 
@@ -47,7 +48,7 @@ def read_long_csv(path, columns):
     ImportError
         Without pandas, naming the extra to install.
     """
-    pd = _import_pandas()
+    pd = import_pandas()
     sep = "\t" if ".tsv" in path.name.lower() else ","
     with _reading(path):
         header = pd.read_csv(path, sep=sep, nrows=0, index_col=False).columns
@@ -78,7 +79,7 @@ def read_long_csv(path, columns):
 @contextmanager
 def _reading(path, sep=","):
     """Turn the errors of pandas' CSV reader and of gzip into ValueErrors naming ``path``."""
-    pd = _import_pandas()
+    pd = import_pandas()
     try:
         with warnings.catch_warnings():
             # When every data row has more fields than the header, pandas only warns,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import _format_indices
-from ..astromer._inference import POOLINGS
+from .._validation import format_indices
+from .._encoder_inference import POOLINGS
 from ._common import (
     add_runtime_arguments,
     check_device,
@@ -122,7 +122,7 @@ def embed_chunk(embedder, chunk, source):
         not_finite = np.flatnonzero(~np.isfinite(features).all(axis=1))
         if len(not_finite):
             raise ValueError(
-                f"light curve(s) {_format_indices(not_finite)} have embeddings that are not "
+                f"light curve(s) {format_indices(not_finite)} have embeddings that are not "
                 "finite (NaN or infinite), e.g. from extreme times or magnitudes; nothing was "
                 "written. Check or remove these objects.")
     return features

@@ -8,8 +8,7 @@ from ..pretrained import (
     load_pretrained,
     saved_model_dir,
 )
-from ..pretrained._download import PUBLISHED_WEIGHTS
-from ..pretrained._format import CONFIG_NAME, WEIGHTS_NAME
+from ..pretrained import CONFIG_NAME, PUBLISHED_WEIGHTS, WEIGHTS_NAME
 from ._common import check_model_source
 
 ARCHITECTURE = ("d_model", "n_layers", "n_heads", "d_ff", "max_obs", "variant", "pe_base",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import io
+from .. import _readers, io
 from ._common import plain
 from ._csv import read_long_csv
 from ._tables import DEFAULT_ERR_COLUMN, TableColumns, check_table_values
@@ -122,9 +122,9 @@ class LightCurveCollection:
                 f"{self.path}: unknown input format; expected a {'/'.join(CSV_SUFFIXES)} or "
                 f"{'/'.join(PARQUET_SUFFIXES)} table or a directory of light-curve files.")
         if self.kind == "parquet":
-            io._import_pyarrow_parquet()
+            _readers.import_pyarrow_parquet()
         elif self.kind == "csv":
-            io._import_pandas()
+            _readers.import_pandas()
         self._table = None
 
     @property
@@ -144,10 +144,10 @@ class LightCurveCollection:
             return len(self.files)
         if self.kind == "csv":
             return len(self._read_csv()[0])
-        _, pq = io._import_pyarrow_parquet()
+        _, pq = _readers.import_pyarrow_parquet()
         total = 0
         for name in self.files:
-            with io._parquet_errors(name):
+            with _readers.parquet_errors(name):
                 total += pq.ParquetFile(name).metadata.num_rows
         return total
 
@@ -158,13 +158,13 @@ class LightCurveCollection:
         if self.kind == "text":
             curves = [read_light_curve_file(name) for name in self.files]
             return np.array([name.stem for name in self.files], dtype=object), curves
-        pd = io._import_pandas()
+        pd = _readers.import_pandas()
         frames = []
         for name in self.files:
-            io_columns = self.columns.io_columns(io._parquet_columns(name), name)
+            io_columns = self.columns.io_columns(_readers.parquet_columns(name), name)
             used = [column for column in io_columns.values() if column is not None]
             first_row = 0
-            for _, frame in io._parquet_frames([name], self.batch_rows, used):
+            for _, frame in _readers.parquet_frames([name], self.batch_rows, used):
                 frames.append(check_table_values(
                     frame, io_columns, lambda row, start=first_row: f"{name}, row {start + row}"))
                 first_row += len(frame)
@@ -207,7 +207,7 @@ class LightCurveCollection:
         """Yield ``(ids, light_curves, n_observations)`` per batch of complete objects."""
         seen = set()
         for name in self.files:
-            available = io._parquet_columns(name)
+            available = _readers.parquet_columns(name)
             io_columns = self.columns.io_columns(available, name)
             kept = self.columns.kept(available, name)
             try:
@@ -233,7 +233,7 @@ class LightCurveCollection:
 def _rebatched(batches, chunk_size):
     """Regroup ``(ids, light_curves, n_observations, per_object)`` batches into
     :class:`Chunk` s."""
-    pd = io._import_pandas()
+    pd = _readers.import_pandas()
     ids, curves, kept, done = [], [], [], 0
     for batch_ids, batch_curves, n_observations, per_object in batches:
         done += n_observations

@@ -16,7 +16,6 @@ without saving that epoch.
 
 import inspect
 import json
-import math
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -156,8 +155,7 @@ def run(args):
         best = checkpoints / BEST_PARAMS
         embedder.net_.load_params(f_params=str(best if best.is_file() else
                                                checkpoints / LAST_PARAMS))
-    _check_finite(embedder)
-    embedder.save_pretrained(args.out)
+    embedder.save_pretrained(args.out)  # refuses non-finite weights, saving nothing
     return _report(embedder, args, checkpoints, stopped, say)
 
 
@@ -175,20 +173,13 @@ def _schedule(settings, n_curves, epochs, finished):
     The estimator's own schedule would start again at every resumed run; this
     one spans the run's ``epochs`` and starts after the ``finished`` ones.
     """
-    from skorch.callbacks import LRScheduler
-    from torch.optim.lr_scheduler import LambdaLR
-
-    from ..astromer._training import WarmupCosine, validation_size
+    from .._training import validation_size, warmup_cosine_schedule
 
     if settings.get("lr_schedule", "constant") != "warmup_cosine":
         return []
     n_train = n_curves - validation_size(n_curves, settings["validation_fraction"])
-    steps_per_epoch = math.ceil(n_train / settings["batch_size"])
-    schedule = WarmupCosine(epochs * steps_per_epoch, offset=finished * steps_per_epoch)
-    # last_epoch=-1: skorch would otherwise start a resumed scheduler at the number of
-    # finished epochs, shifting the schedule by that many steps beyond ``offset``.
-    return [("lr_schedule", LRScheduler(LambdaLR, lr_lambda=schedule, step_every="batch",
-                                        last_epoch=-1))]
+    schedule = warmup_cosine_schedule(epochs, settings["batch_size"], finished_epochs=finished)
+    return [("lr_schedule", schedule(n_train, "valid_loss"))]
 
 
 def _report(embedder, args, checkpoints, stopped, say):
@@ -206,15 +197,6 @@ def _report(embedder, args, checkpoints, stopped, say):
               "--resume to continue", file=sys.stderr)
         return 130
     return 0
-
-
-def _check_finite(embedder):
-    import torch
-
-    state = embedder.net_.module_.state_dict()
-    if not all(torch.isfinite(value).all() for value in state.values()):
-        raise ValueError("the trained weights are not finite (NaN or infinite); nothing was "
-                         "saved.")
 
 
 @contextmanager

@@ -18,9 +18,9 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from .._base import fit_seed, fit_with_training_loop
 from .._torch_common import LightCurveIndexDataset
-from ..astromer._net import AstromerNet, MaskedWindowCollate
-from .._validation import check_light_curves
+from ..astromer import AstromerNet
 
 
 def rank_indices(n_samples, *, shuffle, seed, epoch, sharded):
@@ -80,19 +80,21 @@ def _mean_over_ranks(tensor):
 
 
 class DistributedAstromerNet(AstromerNet):
-    """:class:`~sklearn_astromer.astromer._net.AstromerNet` for one rank of a DDP process group.
+    """:class:`~sklearn_astromer.astromer.AstromerNet` for one rank of a DDP process group.
 
     Outside an initialised process group it behaves exactly like its parent.
 
     Parameters
     ----------
-    *args, **kwargs
-        As for :class:`~sklearn_astromer.astromer._net.AstromerNet`.
+    *args
+        As for :class:`~sklearn_astromer.astromer.AstromerNet`.
     seed : int, default=0
         Seed of the per-epoch sample orders (the same on every rank).
     sharded : bool, default=False
         Whether each rank was given its own light curves (True) or all ranks
         the same ones (False); see :func:`rank_indices`.
+    **kwargs
+        As for :class:`~sklearn_astromer.astromer.AstromerNet`.
     """
 
     def __init__(self, *args, seed=0, sharded=False, **kwargs):
@@ -190,6 +192,12 @@ def init_process_group(estimator=None):
     gloo on the CPU otherwise. SLURM's variables (``SLURM_PROCID``,
     ``SLURM_NTASKS``, ``SLURM_LOCALID``) stand in for ``RANK``,
     ``WORLD_SIZE`` and ``LOCAL_RANK`` when those are absent.
+
+    Parameters
+    ----------
+    estimator : AstromerEmbedder or None, default=None
+        Its ``device`` chooses the backend (NCCL for CUDA, gloo otherwise);
+        None: NCCL when a GPU is visible.
     """
     for name, slurm_name in (("RANK", "SLURM_PROCID"), ("WORLD_SIZE", "SLURM_NTASKS"),
                              ("LOCAL_RANK", "SLURM_LOCALID")):
@@ -215,9 +223,7 @@ def leave_process_group():
 
 def _fit_on_rank(estimator, X, sharded):
     """``estimator.fit(X)`` with the epochs run by a :class:`DistributedAstromerNet`."""
-    estimator._validate_params()
-    light_curves = check_light_curves(X)
-    seed = _broadcast(estimator._draw_seed())  # random_state=None: still one split, one init
+    seed = _broadcast(fit_seed(estimator))  # random_state=None: still one split, one init
     rank = dist.get_rank()
 
     def train_data_parallel(net, n_samples, seed):
@@ -228,7 +234,7 @@ def _fit_on_rank(estimator, X, sharded):
         net.history = distributed.history
         net.optimizer_.load_state_dict(distributed.optimizer_.state_dict())
 
-    return estimator._fit(light_curves, seed, train_data_parallel)
+    return fit_with_training_loop(estimator, X, seed=seed, train=train_data_parallel)
 
 
 def _check_same_validation(net):
@@ -255,13 +261,10 @@ def _distributed_copy(net, seed, sharded, rank):
     if rank != 0:
         params["verbose"] = 0
     collate = params.get("iterator_train__collate_fn")
-    if isinstance(collate, MaskedWindowCollate):
+    if hasattr(collate, "with_seed"):
         # Each rank draws its own windows and masks.
         rank_seed = int(np.random.SeedSequence([seed, rank]).generate_state(1)[0])
-        params["iterator_train__collate_fn"] = MaskedWindowCollate(
-            collate.sampler, **collate.fractions, seed=rank_seed,
-            uncertainty_weights=collate.uncertainty_weights,
-        )
+        params["iterator_train__collate_fn"] = collate.with_seed(rank_seed)
     return DistributedAstromerNet(**params, seed=seed, sharded=sharded).initialize()
 
 

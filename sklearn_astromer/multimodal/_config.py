@@ -21,7 +21,13 @@ from sklearn.utils._param_validation import (
 from ..pretrained import ARCHITECTURE_CONSTRAINTS, check_state_dict, expected_shapes
 from ._data import METADATA, PHOTOMETRY, PHOTOMETRY_ENCODERS, SPECTRUM
 from ._metadata import METADATA_TRANSFORMS
-from ._net import INFORMER_KEYS, PHOTOMETRY_KEYS, ConfiguredClassifier, ConfiguredCLIPModel
+from ._net import (
+    INFORMER_KEYS,
+    PHOTOMETRY_KEYS,
+    TOWER_INPUT_DEFAULTS,
+    ConfiguredClassifier,
+    ConfiguredCLIPModel,
+)
 
 #: Limits of the sizes a saved model may declare (widths as for ASTROMER's).
 MAX_D_MODEL = ARCHITECTURE_CONSTRAINTS["d_model"][0].right
@@ -51,6 +57,11 @@ CONSTRAINTS = {
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "classes": [list, None],
+    # The ASTROMER tower's inputs (absent in configs written before they existed).
+    "time_encoding": ARCHITECTURE_CONSTRAINTS["time_encoding"],
+    "magnitude_scaling": ARCHITECTURE_CONSTRAINTS["magnitude_scaling"],
+    "period_input": ["boolean"],
+    "n_harmonics": [Interval(Integral, 1, 64, closed="both")],
 }
 REQUIRED = ("modalities", "kinds", "columns", "embed_dim", "metadata_hidden",
             "spectrum_channels", "metadata_columns", "metadata_mean", "metadata_scale",
@@ -225,7 +236,9 @@ def saved_architecture(config):
     encoder = config.get("photometry_encoder", "astromer")
     keys = (*(PHOTOMETRY_KEYS if encoder == "astromer" else INFORMER_KEYS),
             "embed_dim", "spectrum_channels", "metadata_hidden")
-    return {**{key: config[key] for key in keys}, "photometry_encoder": encoder}
+    inputs = {key: config[key] for key in TOWER_INPUT_DEFAULTS
+              if encoder == "astromer" and key in config}
+    return {**{key: config[key] for key in keys}, **inputs, "photometry_encoder": encoder}
 
 
 def full_architecture(config):

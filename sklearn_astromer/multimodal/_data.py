@@ -22,16 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .._validation import _format_indices, check_light_curves
-from ..preprocessing import gather_windows, random_windows
+from .._prepared import PreparedLightCurves
+from .._validation import check_light_curves, format_indices
 from ._cells import column_cells, is_frame, is_missing
 from ._metadata import fit_standardiser, metadata_values, standardise
-from ._photometry_features import (
-    N_STANDARDISED,
-    AstroM3LightCurves,
-    astrom3_light_curves,
-    centre_starts,
-)
+from ._photometry_features import N_STANDARDISED, AstroM3LightCurves, astrom3_light_curves
 
 PHOTOMETRY, SPECTRUM, METADATA = "photometry", "spectrum", "metadata"
 METADATA_MODALITY = "metadata"
@@ -216,7 +211,7 @@ def resample_spectra(cells, grid, column):
             errors[row] = row_errors / mad
     if partly_covered:
         warnings.warn(
-            f"Spectra in rows {_format_indices(np.asarray(partly_covered))} of column "
+            f"Spectra in rows {format_indices(np.asarray(partly_covered))} of column "
             f"{column!r} cover less than {MIN_GRID_COVERAGE:.0%} of the model's wavelength grid "
             f"({grid[0]:.6g}-{grid[-1]:.6g}); their edge values are continued over the rest.",
             UserWarning)
@@ -247,10 +242,10 @@ class MultimodalData:
         Modality names (the order of ``present``'s columns) and their kinds
         (``"photometry"``, ``"spectrum"``, ``"metadata"``).
     present : bool ndarray of shape (n_samples, n_modalities)
-    light_curves : dict of str to RaggedLightCurves or AstroM3LightCurves
+    light_curves : dict of str to PreparedLightCurves or AstroM3LightCurves
         One per photometry modality, placeholders on absent rows: the
-        validated light curves (ASTROMER's tower) or AstroM3's inputs,
-        computed once here and reused by every epoch.
+        validated light curves with their periods (ASTROMER's tower) or
+        AstroM3's inputs, computed once and reused by every epoch.
     spectra : Spectra or None
     metadata : float32 ndarray of shape (n_samples, n_columns) or None
     """
@@ -315,18 +310,22 @@ def prepare_inputs(X, layout):
             metadata, present[:, j] = standardise(
                 values, np.asarray(layout["metadata_mean"]), np.asarray(layout["metadata_scale"]),
                 column)
-    if layout.get("photometry_encoder") == "astrom3":
-        statistics = layout.get("photometry_statistics") or {}
-        for j, name in enumerate(modalities):
-            if name in light_curves:
-                features = astrom3_light_curves(light_curves[name], present[:, j])
-                if name in statistics:
-                    features = features.standardised(*map(np.asarray, statistics[name]))
-                light_curves[name] = features
+    statistics = layout.get("photometry_statistics") or {}
+    for j, name in enumerate(modalities):
+        if name not in light_curves:
+            continue
+        if layout.get("photometry_encoder") == "astrom3":
+            features = astrom3_light_curves(light_curves[name], present[:, j])
+            if name in statistics:
+                features = features.standardised(*map(np.asarray, statistics[name]))
+            light_curves[name] = features
+        else:  # ASTROMER's tower: periods searched on first use, once
+            light_curves[name] = PreparedLightCurves(light_curves[name],
+                                                    n_jobs=torch.get_num_threads())
     nothing = np.flatnonzero(~present.any(axis=1))
     if len(nothing):
         raise ValueError(
-            f"Row(s) {_format_indices(nothing)} have no modality at all (every one of "
+            f"Row(s) {format_indices(nothing)} have no modality at all (every one of "
             f"{list(modalities)} is missing); they cannot be embedded."
         )
     return MultimodalData(modalities, kinds, present, light_curves, spectra, metadata)
@@ -358,79 +357,3 @@ def standardise_photometry(data, statistics):
         data.light_curves[name] = data.light_curves[name].standardised(np.asarray(mean),
                                                                        np.asarray(scale))
     return data
-
-
-# -------------------------------------------------------------------- batching
-class MultimodalCollate:
-    """Collate row indices into one training batch of every modality.
-
-    Each light curve contributes one window of up to ``max_obs`` observations
-    at a random start (zero-meaned, as in ASTROMER; for AstroM3's tower the
-    random crop in training and the centre crop when ``fixed``, as AstroM3
-    validates); absent modalities get zeros (and an all-True ``mask_in`` for
-    light curves), flagged in ``present``.
-
-    Parameters
-    ----------
-    data : MultimodalData
-    max_obs : int
-    pad_to_max_obs : bool
-        Pad windows to ``max_obs`` (the paper-exact encoder needs it).
-    seed : int
-    fixed : bool, default=False
-        Same windows for the same batch every epoch (validation).
-    labels : int ndarray of shape (n_samples,), optional
-        Class indices returned as the batch's targets (supervised fine-tuning).
-
-    Returns (when called)
-    ---------------------
-    X : dict
-        ``{"inputs": {modality: tower input}, "present": bool (batch, n_modalities)}``,
-        the keyword arguments of :class:`~sklearn_astromer.nn.MultimodalCLIPModel`.
-    y : int64 Tensor of shape (batch,) or None
-    """
-
-    def __init__(self, data, max_obs, pad_to_max_obs, seed, fixed=False, labels=None):
-        self.data = data
-        self.max_obs = max_obs
-        self.pad_to_max_obs = pad_to_max_obs
-        self.seed = seed
-        self.fixed = fixed
-        self.labels = labels
-        self._rng = np.random.default_rng(seed)
-
-    def _windows(self, light_curves, present, rows, rng):
-        if isinstance(light_curves, AstroM3LightCurves):
-            lengths = light_curves.lengths[rows]
-            starts = (centre_starts(lengths, self.max_obs) if self.fixed
-                      else random_windows(lengths, self.max_obs, rng)[0])
-            series, mask_in = light_curves.windows(rows, starts, self.max_obs, present)
-            return {"series": torch.tensor(series), "mask_in": torch.tensor(mask_in)}
-        starts, lengths = random_windows(light_curves.lengths[rows], self.max_obs, rng)
-        lengths = np.where(present, lengths, 0)
-        width = self.max_obs if self.pad_to_max_obs else max(int(lengths.max()), 1)
-        windows = gather_windows(light_curves, rows, starts, np.maximum(lengths, 1), width,
-                                 float32_mean=self.pad_to_max_obs)
-        valid = windows.valid & present[:, None]
-        return {
-            "times": torch.tensor(np.where(valid, windows.times, 0.0).astype(np.float32)),
-            "magnitudes": torch.tensor(np.where(valid, windows.magnitudes, 0.0)
-                                       .astype(np.float32)),
-            "mask_in": torch.tensor(~valid),
-        }
-
-    def __call__(self, indices):
-        rows = np.asarray(indices, dtype=np.int64)
-        rng = np.random.default_rng([self.seed, *rows]) if self.fixed else self._rng
-        data = self.data
-        present = data.present[rows]
-        inputs = {}
-        for j, (name, kind) in enumerate(zip(data.modalities, data.kinds)):
-            if kind == PHOTOMETRY:
-                inputs[name] = self._windows(data.light_curves[name], present[:, j], rows, rng)
-            elif kind == SPECTRUM:
-                inputs[name] = torch.tensor(data.spectra.channels(rows))
-            else:
-                inputs[name] = torch.tensor(data.metadata[rows])
-        targets = None if self.labels is None else torch.tensor(self.labels[rows])
-        return {"inputs": inputs, "present": torch.tensor(present)}, targets

@@ -1,87 +1,31 @@
 """MultimodalCLIPEmbedder: AstroM3 (CLIP over light curves, spectra, metadata) as a transformer."""
 
-import contextlib
 import os
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d
-from skorch.callbacks import GradientNormClipping
-from skorch.dataset import ValidSplit
+from sklearn.utils.validation import check_is_fitted
 
-from .._console import print_plain_off_terminal
-from .._fit_lock import FIT_LOCK
-from .._interrupt import forget_fit
-from .._torch_common import LightCurveIndexDataset, resolve_device, silent
-from ..astromer import AstromerEmbedder
-from ._config import saved_architecture
-from ._data import (
-    METADATA,
-    PHOTOMETRY,
-    PHOTOMETRY_ENCODERS,
-    SPECTRUM,
-    MultimodalCollate,
-    fit_photometry_statistics,
-    prepare_inputs,
-    standardise_photometry,
-)
-from ._layout import (
-    ESTIMATOR_NAME,
-    fit_layout,
-    layout_to_json,
-    load_saved,
-    photometry_weights,
-    requested_modalities,
-    saved_requested,
-)
-from ._net import (
-    ConfiguredClassifier,
-    ConfiguredCLIPModel,
-    MultimodalClassifierNet,
-    MultimodalCLIPNet,
-    embed_modalities,
-    fuse,
-    remap_logit_scales,
-)
+from ._building import ModelBuildingMixin
+from ._data import (PHOTOMETRY_ENCODERS, fit_photometry_statistics, prepare_inputs,
+                    standardise_photometry)
+from ._layout import fit_layout, load_saved, requested_modalities
 from ._metadata import METADATA_TRANSFORMS
-from ._schedule import EarlyStoppingAfterWarmup, WarmupThenPlateau
-from ..nn import ContrastiveLoss
-from ..pretrained import model_files, save_model
-
-# Settings saved beside the weights so that from_pretrained restores them.
-SAVED_PARAMS = ("dropout", "batch_size", "output")
-GRADIENT_CLIP = 45.0  # AstroM3's gradient-norm clip
-LR_FACTOR = 0.5  # learning rate multiplier on a plateau
-# Photometry encoder sizes (d_model, n_layers, n_heads, d_ff) where left to None:
-# ASTROMER's published model, and AstroM3's Informer.
-PUBLISHED_SIZES = {
-    "astromer": dict(d_model=256, n_layers=2, n_heads=4, d_ff=128),
-    "astrom3": dict(d_model=128, n_layers=8, n_heads=4, d_ff=512),
-}
-# CLIP's initial temperature 1/0.07. AstroM3 starts at the clamp (100), where the
-# scales get no gradient until weight decay pulls them below it.
-INIT_SCALE = 1 / 0.07
-
-
-def _release_training_data(net):
-    """Drop the catalogue held by the loaders, so pickles stay small."""
-    for name in ("iterator_train__collate_fn", "iterator_valid__collate_fn"):
-        collate = getattr(net, name, None)
-        if isinstance(collate, MultimodalCollate):
-            collate.data = None
+from ._net import embed_modalities, fuse
+from ._persistence import PersistenceMixin
+from .._base import BaseEmbedder, n_samples_of
+from .._torch_common import LightCurveIndexDataset, release_training_data
+from ..astromer import AstromerEmbedder
 
 
 def _has_classifier(estimator):
     return estimator.fine_tune == "supervised"
 
 
-class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class MultimodalCLIPEmbedder(PersistenceMixin, ModelBuildingMixin, BaseEmbedder):
     """Embed objects seen in several modalities into one space, trained with CLIP (AstroM3).
 
     Each modality has its own encoder ("tower") and a linear projection to a
@@ -163,7 +107,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         set), or whatever ``AstromerEmbedder(pretrained=...)`` accepts
         (``"macho"``, ``"atlas"``, a zip, a folder, a ``save_pretrained``
         directory). ``d_model``, ``n_layers``, ``n_heads``, ``d_ff`` and
-        ``max_obs`` (and the encoder variant) then come from the weights.
+        ``max_obs``, the encoder variant and its inputs (time encoding,
+        period input, magnitude scaling) then come from the weights.
     pretrained : str, path-like or None, default=None
         A directory written by :meth:`save_pretrained`: architecture, fitted
         preprocessing and weights come from it and ``fit`` fine-tunes. The
@@ -211,12 +156,13 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         ``max(1, patience // 2)`` such epochs.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the CLIP net.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Torch device; ``"auto"`` takes a GPU when one is visible.
     precision : {"float32", "bfloat16"}, default="float32"
         ``"bfloat16"``: mixed-precision training (CLIP and fine-tuning: the
         forward passes autocast to bfloat16, weights, optimizer and loss in
         float32) and autocast inference; faster on GPUs and on CPUs with
         AVX512-BF16, embeddings within ~1e-2 of float32.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, windows, dropout and shuffling.
     verbose : int, default=0
@@ -272,6 +218,7 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     (40, 8)
     """
 
+    _samples_name = "objects"
     _parameter_constraints = {
         "light_curve_column": [str, list, tuple, None],
         "spectrum_column": [str, None],
@@ -310,44 +257,16 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         "verbose": ["verbose"],
     }
 
-    def __init__(
-        self,
-        light_curve_column="light_curve",
-        spectrum_column="spectrum",
-        metadata_columns=None,
-        *,
-        photometry_encoder="astrom3",
-        metadata_transform="astrom3",
-        embed_dim=512,
-        d_model=None,
-        n_layers=None,
-        n_heads=None,
-        d_ff=None,
-        max_obs=200,
-        spectrum_channels=(64, 64, 32, 32),
-        metadata_hidden=512,
-        dropout=0.1,
-        wavelengths=None,
-        output="fused",
-        photometry_init=None,
-        pretrained=None,
-        fine_tune="none",
-        fine_tune_epochs=50,
-        fine_tune_lr=None,
-        max_epochs=100,
-        batch_size=512,
-        inference_batch_size="auto",
-        lr=3.9e-3,
-        warmup_epochs=10,
-        weight_decay=4.7e-3,
-        validation_fraction=0.2,
-        patience=6,
-        callbacks=None,
-        device="auto",
-        precision="float32",
-        random_state=None,
-        verbose=0,
-    ):
+    def __init__(self, light_curve_column="light_curve", spectrum_column="spectrum",
+                 metadata_columns=None, *, photometry_encoder="astrom3",
+                 metadata_transform="astrom3", embed_dim=512, d_model=None, n_layers=None,
+                 n_heads=None, d_ff=None, max_obs=200, spectrum_channels=(64, 64, 32, 32),
+                 metadata_hidden=512, dropout=0.1, wavelengths=None, output="fused",
+                 photometry_init=None, pretrained=None, fine_tune="none", fine_tune_epochs=50,
+                 fine_tune_lr=None, max_epochs=100, batch_size=512, inference_batch_size="auto",
+                 lr=3.9e-3, warmup_epochs=10, weight_decay=4.7e-3, validation_fraction=0.2,
+                 patience=6, callbacks=None, device="auto", precision="float32", random_state=None,
+                 verbose=0):
         self.light_curve_column = light_curve_column
         self.spectrum_column = spectrum_column
         self.metadata_columns = metadata_columns
@@ -377,11 +296,8 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.weight_decay = weight_decay
         self.validation_fraction = validation_fraction
         self.patience = patience
-        self.callbacks = callbacks
-        self.device = device
-        self.precision = precision
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(callbacks=callbacks, device=device, precision=precision,
+                         random_state=random_state, verbose=verbose)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
@@ -401,14 +317,14 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self : MultimodalCLIPEmbedder
         """
         self._validate_params()
-        if self.fine_tune == "supervised" and y is None:
-            raise ValueError('fine_tune="supervised" needs the labels y in fit.')
         if self.pretrained is not None and self.photometry_init is not None:
             raise ValueError("Give pretrained or photometry_init, not both.")
         if self.photometry_init is not None and self.photometry_encoder != "astromer":
             raise ValueError('photometry_init holds ASTROMER weights: it needs '
                              'photometry_encoder="astromer".')
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        labels = (self._encode_labels(y, n_samples_of(X)) if self.fine_tune == "supervised"
+                  else None)
+        seed = self._draw_seed()
         saved = None if self.pretrained is None else load_saved(self.pretrained)
         requested = requested_modalities(X, self.light_curve_column, self.spectrum_column,
                                          self.metadata_columns, saved and saved[0])
@@ -432,20 +348,13 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"{list(self.modalities_)}. Add a spectrum or metadata column, or set "
                 'max_epochs=0 (e.g. with fine_tune="supervised").'
             )
-        # torch's random state is global: one fit at a time (see _fit_lock).
-        with FIT_LOCK, torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            try:
-                self._initialize_net(saved, data if self.max_epochs > 0 else None, seed)
-                if self.max_epochs > 0:
-                    self.net_.partial_fit(LightCurveIndexDataset(len(data)), None)
-                    _release_training_data(self.net_)
-                if self.fine_tune == "supervised":
-                    self._fine_tune(data, y, saved, seed + 2)
-            except KeyboardInterrupt:
-                # Ctrl-C: no half-trained model that a pipeline would go on with.
-                forget_fit(self)
-                raise
+        with self._fitting(seed):
+            self._initialize_net(saved, data if self.max_epochs > 0 else None, seed)
+            if self.max_epochs > 0:
+                self.net_.partial_fit(LightCurveIndexDataset(len(data)), None)
+                release_training_data(self.net_)
+            if labels is not None:
+                self._fine_tune(data, labels, saved, seed + 2)
         self.net_.module_.eval()
         return self
 
@@ -456,143 +365,6 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.metadata_columns_ = layout["metadata_columns"]
         self.metadata_mean_ = layout["metadata_mean"]
         self.metadata_scale_ = layout["metadata_scale"]
-
-    def _architecture(self, saved):
-        if saved is not None:
-            architecture = saved_architecture(saved[0])
-        else:
-            published = PUBLISHED_SIZES[self.photometry_encoder]
-            # ASTROMER's encoder variant and time-encoding base; AstroM3's tower has neither.
-            astromer = ({"variant": "corrected", "pe_base": 10000.0}
-                        if self.photometry_encoder == "astromer" else {})
-            architecture = {
-                **{key: published[key] if getattr(self, key) is None else getattr(self, key)
-                   for key in published},
-                "photometry_encoder": self.photometry_encoder, **astromer,
-                "max_obs": self.max_obs, "embed_dim": self.embed_dim,
-                "spectrum_channels": [int(c) for c in self.spectrum_channels],
-                "metadata_hidden": self.metadata_hidden,
-            }
-            init_architecture, _ = photometry_weights(self.photometry_init)
-            architecture.update(init_architecture or {})
-        return {
-            **architecture, "modalities": list(self.modalities_),
-            "kinds": list(self.layout_["kinds"]),
-            "n_wavelengths": 0 if self.wavelengths_ is None else len(self.wavelengths_),
-            "n_metadata": len(self.metadata_columns_), "dropout": self.dropout,
-        }
-
-    def _initialize_net(self, saved, data, seed):
-        """Build ``net_`` (with training loaders when ``data`` is given) and load weights."""
-        self.config_ = self._architecture(saved)
-        self.device_ = resolve_device(self.device)
-        n_modalities = len(self.modalities_)
-        self.net_ = MultimodalCLIPNet(
-            ConfiguredCLIPModel, module__architecture=self.config_,
-            criterion=ContrastiveLoss, criterion__n_modalities=max(n_modalities, 2),
-            criterion__init_scale=INIT_SCALE, optimizer=torch.optim.Adam,
-            optimizer__weight_decay=self.weight_decay, lr=self.lr, max_epochs=self.max_epochs,
-            batch_size=self.batch_size, iterator_train__shuffle=True, device=self.device_,
-            verbose=self.verbose, autocast_dtype=self._autocast_dtype(),
-            callbacks__print_log__sink=print_plain_off_terminal if self.verbose else print,
-            **self._training_params(data, seed, self.callbacks, "clip"),
-        )
-        self.net_.initialize()
-        if saved is not None:
-            self._load_clip_weights(saved)
-        else:
-            _, encoder = photometry_weights(self.photometry_init)
-            for name, kind in zip(self.modalities_, self.layout_["kinds"]):
-                if encoder is not None and kind == PHOTOMETRY:
-                    self.net_.module_.towers[name].encoder.load_state_dict(encoder, strict=True)
-        n_out = self.config_["embed_dim"] * (n_modalities if self.output == "concat" else 1)
-        self._n_features_out = n_out
-
-    def _load_clip_weights(self, saved):
-        config, state_dict = saved
-        prefixes = tuple(f"model.{part}.{name}." for name in self.modalities_
-                         for part in ("towers", "projections"))
-        model = {key[len("model."):]: value for key, value in state_dict.items()
-                 if key.startswith(prefixes)}
-        try:
-            self.net_.module_.load_state_dict(model, strict=True)
-        except RuntimeError as error:
-            raise ValueError(f"{model_files(self.pretrained)[1]}: the weights do not fit the "
-                             f"architecture of their config: {error}") from None
-        if len(self.modalities_) >= 2:
-            scales = remap_logit_scales(config["modalities"], self.modalities_,
-                                        state_dict["loss.logit_scales"])
-            with torch.no_grad():
-                self.net_.criterion_.logit_scales.copy_(scales)
-
-    def _training_params(self, data, seed, extra_callbacks, stage, labels=None):
-        """Loaders, validation split, early stopping, LR schedule and gradient clipping."""
-        if data is None:
-            return {"train_split": None, "callbacks": list(extra_callbacks or [])}
-        n_samples = len(data)
-        n_valid = int(n_samples * (self.validation_fraction or 0))
-        collate = dict(data=data, max_obs=self.config_["max_obs"], labels=labels,
-                       pad_to_max_obs=self.config_.get("variant") == "paper")
-        n_train = n_samples - n_valid if n_valid >= 2 else n_samples
-        params = {
-            "iterator_train__collate_fn": MultimodalCollate(**collate, seed=seed),
-            "iterator_train__drop_last": n_train > self.batch_size,
-            "train_split": None,
-        }
-        monitor = "train_loss"
-        callbacks = [(f"{stage}_clip", GradientNormClipping(GRADIENT_CLIP))]
-        if n_valid >= 2 and n_samples - n_valid >= 2:
-            params["train_split"] = ValidSplit(n_valid / n_samples, random_state=seed)
-            params["iterator_valid__collate_fn"] = MultimodalCollate(**collate, seed=seed + 1,
-                                                                     fixed=True)
-            monitor = "valid_loss"
-            callbacks.append((f"{stage}_early_stopping", EarlyStoppingAfterWarmup(
-                self.warmup_epochs, patience=self.patience, load_best=True,
-                sink=print if self.verbose else silent)))
-        elif self.validation_fraction:
-            warnings.warn(f"{n_samples} objects are too few for validation_fraction="
-                          f"{self.validation_fraction}; training on all without early stopping.",
-                          UserWarning)
-        callbacks.append((f"{stage}_lr", WarmupThenPlateau(
-            self.warmup_epochs, monitor=monitor, factor=LR_FACTOR,
-            patience=max(1, self.patience // 2))))
-        params["callbacks"] = callbacks + list(extra_callbacks or [])
-        return params
-
-    def _fine_tune(self, data, y, saved, seed):
-        """Train a linear head on the fused embedding and every tower (cross-entropy)."""
-        y = column_or_1d(y, warn=True)
-        if len(y) != len(data):
-            raise ValueError(f"y has {len(y)} labels for {len(data)} objects.")
-        self.classes_, labels = np.unique(y, return_inverse=True)
-        train = self.fine_tune_epochs > 0
-        net = self._classifier_net(saved, data if train else None, labels.astype(np.int64), seed)
-        if train:
-            net.partial_fit(LightCurveIndexDataset(len(data)), None)
-            _release_training_data(net)
-            self.net_.module_.load_state_dict(net.module_.model.state_dict())
-        self.classifier_net_ = net
-        net.module_.eval()
-
-    def _classifier_net(self, saved, data=None, labels=None, seed=0):
-        """The fine-tuning net: the current towers, and the saved head when the classes match."""
-        net = MultimodalClassifierNet(
-            ConfiguredClassifier, module__architecture=self.config_,
-            module__n_classes=len(self.classes_), criterion=torch.nn.CrossEntropyLoss,
-            optimizer=torch.optim.Adam, optimizer__weight_decay=self.weight_decay,
-            lr=self.fine_tune_lr or self.lr, max_epochs=self.fine_tune_epochs,
-            batch_size=self.batch_size, iterator_train__shuffle=True, device=self.device_,
-            verbose=self.verbose, autocast_dtype=self._autocast_dtype(),
-            callbacks__print_log__sink=print_plain_off_terminal if self.verbose else print,
-            **self._training_params(data, seed, None, "fine_tune", labels),
-        )
-        net.initialize()
-        net.module_.model.load_state_dict(self.net_.module_.state_dict())
-        saved_classes = None if saved is None else saved[0].get("classes")
-        if saved_classes is not None and np.array_equal(np.asarray(saved_classes), self.classes_):
-            net.module_.head.load_state_dict({key[len("head."):]: value for key, value
-                                              in saved[1].items() if key.startswith("head.")})
-        return net
 
     # ------------------------------------------------------------ inference
     def transform_modalities(self, X):
@@ -611,15 +383,17 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         check_is_fitted(self, "net_")
         data = prepare_inputs(X, self.layout_)
         with self._inference_context():
-            return embed_modalities(
-                self.net_.module_.eval(), data, max_obs=self.config_["max_obs"],
-                batch_size=self.inference_batch_size,
-                pad_to_max_obs=self.config_.get("variant") == "paper",
-                device=self.net_.device,
-            )
+            return embed_modalities(self.net_.module_.eval(), data, config=self.config_,
+                                    batch_size=self.inference_batch_size,
+                                    device=self.net_.device)
 
     def transform(self, X):
         """Embed each object.
+
+        Parameters
+        ----------
+        X : DataFrame or light curves
+            One row per object, as in :meth:`fit`.
 
         Returns
         -------
@@ -634,15 +408,14 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             return np.concatenate(list(embeddings.values()), axis=1)
         return fuse(embeddings)
 
-    def get_feature_names_out(self, input_features=None):
-        """``multimodalclipembedder0, ...``; with ``output="concat"``, ``..._<modality>0, ...``."""
-        check_is_fitted(self, "_n_features_out")
-        if self.output != "concat":
-            return super().get_feature_names_out(input_features)
+    def _output_names(self):
+        """``multimodalclipembedder0, ...``; with ``output="concat"``,
+        ``multimodalclipembedder_<modality>0, ...``."""
         prefix = type(self).__name__.lower()
+        if self.output != "concat":
+            return [f"{prefix}{i}" for i in range(self._n_features_out)]
         dim = self.config_["embed_dim"]
-        return np.asarray([f"{prefix}_{name}{i}" for name in self.modalities_
-                           for i in range(dim)], dtype=object)
+        return [f"{prefix}_{name}{i}" for name in self.modalities_ for i in range(dim)]
 
     @available_if(_has_classifier)
     def predict_proba(self, X):
@@ -657,88 +430,3 @@ class MultimodalCLIPEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def predict(self, X):
         """Class labels of the fine-tuned head."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    def _autocast_dtype(self):
-        return torch.bfloat16 if self.precision == "bfloat16" else None
-
-    def _inference_context(self):
-        """No autograd; autocast with ``precision="bfloat16"``."""
-        dtype = self._autocast_dtype()
-        return _no_grad_autocast(torch.device(self.net_.device).type, dtype)
-
-    # ---------------------------------------------------------- persistence
-    def save_pretrained(self, directory):
-        """Save as ``config.json`` (architecture and fitted preprocessing) + ``model.safetensors``.
-
-        The directory loads with :meth:`from_pretrained`, or as
-        ``MultimodalCLIPEmbedder(pretrained=directory)`` to fine-tune, on any
-        device and without unpickling code.
-        """
-        check_is_fitted(self, "net_")
-        config = {**self.config_, **layout_to_json(self.layout_), "estimator": ESTIMATOR_NAME,
-                  **{key: getattr(self, key) for key in SAVED_PARAMS}}
-        state = {f"model.{k}": v for k, v in self.net_.module_.state_dict().items()}
-        state.update({f"loss.{k}": v for k, v in self.net_.criterion_.state_dict().items()})
-        if hasattr(self, "classifier_net_"):
-            config["classes"] = self.classes_.tolist()
-            head = self.classifier_net_.module_.head.state_dict()
-            state.update({f"head.{k}": v for k, v in head.items()})
-        save_model(directory, config, state)
-
-    @classmethod
-    def from_pretrained(cls, source, **params):
-        """A ready-to-use embedder with the weights and preprocessing saved in ``source``.
-
-        Parameters
-        ----------
-        source : str or path-like
-            A directory written by :meth:`save_pretrained`.
-        **params
-            Other constructor parameters (``device``, ``output``, ...). The
-            saved column names and settings are restored unless given here.
-
-        Returns
-        -------
-        MultimodalCLIPEmbedder
-            Fitted (with ``predict`` when the saved model was fine-tuned).
-        """
-        config, state_dict = load_saved(source)
-        columns = dict(zip(config["kinds"], config["columns"]))
-        restored = {
-            "light_curve_column": [column for column, kind in zip(config["columns"],
-                                                                  config["kinds"])
-                                   if kind == PHOTOMETRY] or None,
-            "spectrum_column": columns.get(SPECTRUM),
-            "metadata_columns": columns.get(METADATA, []),
-            **{key: config[key] for key in SAVED_PARAMS},
-            "photometry_encoder": config.get("photometry_encoder", "astromer"),
-            "metadata_transform": config.get("metadata_transform"),
-        }
-        if config.get("classes") is not None:
-            restored.update(fine_tune="supervised", fine_tune_epochs=0)
-        estimator = cls(pretrained=source, max_epochs=0, **{**restored, **params})
-        saved = (config, state_dict)
-        estimator._set_layout(fit_layout(None, saved_requested(config), config))
-        with torch.random.fork_rng(devices=[]):
-            estimator._initialize_net(saved, None, seed=0)
-            if estimator.fine_tune == "supervised":
-                estimator.classes_ = np.asarray(config["classes"])
-                estimator.classifier_net_ = estimator._classifier_net(saved)
-                estimator.classifier_net_.module_.eval()
-        estimator.net_.module_.eval()
-        return estimator
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.two_d_array = True
-        tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.non_deterministic = self.random_state is None
-        return tags
-
-
-@contextlib.contextmanager
-def _no_grad_autocast(device_type, dtype):
-    with torch.inference_mode(), torch.autocast(device_type, dtype=dtype,
-                                                enabled=dtype is not None):
-        yield

@@ -15,7 +15,7 @@ from ._cells import column_cells, is_frame
 from ._config import check_saved_config, check_saved_tensors, full_architecture
 from ._data import METADATA, METADATA_MODALITY, PHOTOMETRY, SPECTRUM, infer_wavelength_grid
 from ._metadata import default_metadata_columns, fit_standardiser, metadata_values
-from ._net import PHOTOMETRY_KEYS
+from ._net import PHOTOMETRY_KEYS, tower_inputs
 from ..nn import AstromerEncoder
 from ..pretrained import (
     check_state_dict,
@@ -198,11 +198,6 @@ def saved_requested(config):
     return list(zip(config["modalities"], config["kinds"], config["columns"]))
 
 
-#: The inputs of the multimodal ASTROMER tower: an AstromerEmbedder trained
-#: with a period input, another time encoding or scaled magnitudes does not fit it.
-TOWER_INPUTS = {"time_encoding": "paper", "period_input": False, "magnitude_scaling": "none"}
-
-
 def photometry_weights(init):
     """``(architecture, encoder state_dict)`` for ``photometry_init``, or ``(None, None)``.
 
@@ -227,17 +222,14 @@ def photometry_weights(init):
     if missing:
         raise ValueError(f"{model_files(source)[0]}: the config of photometry_init lacks "
                          f"{missing}.")
-    unsupported = {key: config[key] for key, plain in TOWER_INPUTS.items()
-                   if config.get(key, plain) != plain}
-    if unsupported:
-        raise ValueError(
-            f"photometry_init has {unsupported}: the multimodal ASTROMER tower takes times and "
-            f"magnitudes only ({TOWER_INPUTS}); train the AstromerEmbedder with these settings.")
-    architecture = {key: config[key] for key in PHOTOMETRY_KEYS}
+    # The tower takes the encoder's inputs as trained: time encoding, period
+    # input (the light curves' periods, searched once per call), scaled magnitudes.
+    architecture = {**{key: config[key] for key in PHOTOMETRY_KEYS}, **tower_inputs(config)}
     encoder = {key[len("encoder."):]: value for key, value in state_dict.items()
                if key.startswith("encoder.")}
     if source is not None:
-        params = {key: value for key, value in architecture.items() if key != "max_obs"}
+        params = {key: value for key, value in architecture.items()
+                  if key not in ("max_obs", "magnitude_scaling")}
         check_state_dict(expected_shapes(AstromerEncoder, **params), encoder,
                          model_files(source)[1])
     return architecture, encoder

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from .._validation import _format_indices
+from .._validation import format_indices
 from ._cells import is_missing
 
 #: Apparent magnitudes that AstroM3 turns into absolute ones (``make_multimodal``'s names).
@@ -126,7 +126,7 @@ def metadata_values(frame, columns, transform=None):
         rows, cols = np.nonzero(infinite)
         raise ValueError(
             f"Metadata column {columns[cols[0]]!r} holds an infinite value in row(s) "
-            f"{_format_indices(np.unique(rows[cols == cols[0]]))}; use NaN for a missing value."
+            f"{format_indices(np.unique(rows[cols == cols[0]]))}; use NaN for a missing value."
         )
     return astrom3_transform(values, columns) if transform == "astrom3" else values
 
@@ -196,7 +196,7 @@ def standardise(values, mean, scale, columns=None):
         name = cols[0] if columns is None else repr(columns[cols[0]])
         raise ValueError(
             f"Metadata column {name} holds values in row(s) "
-            f"{_format_indices(np.unique(rows[cols == cols[0]]))} too far from the training "
+            f"{format_indices(np.unique(rows[cols == cols[0]]))} too far from the training "
             "values to be represented (float32 overflow of the z-score); check them."
         )
     return np.nan_to_num(scores, nan=0.0).astype(np.float32), present

@@ -13,8 +13,8 @@ from skorch import NeuralNet
 
 from .._interrupt import PropagateInterruptMixin
 from .._torch_common import AutocastMixin
-from .._validation import _format_indices
-from ..astromer._inference import inference_batching, pool_light_curves
+from .._validation import format_indices
+from .._encoder_inference import inference_batching, pool_light_curves, window_args
 from ._data import PHOTOMETRY, SPECTRUM
 from ._photometry_features import N_CHANNELS, AstroM3LightCurves, centre_starts
 from ..nn import (
@@ -31,6 +31,10 @@ from ..nn import (
 # Architecture keys of the photometry tower: ASTROMER's encoder, AstroM3's Informer.
 PHOTOMETRY_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs")
 ASTROMER_KEYS = PHOTOMETRY_KEYS[:-1]
+#: The ASTROMER tower's inputs beyond times and magnitudes, as AstromerEmbedder's
+#: architecture names them, and what a config written without them means.
+TOWER_INPUT_DEFAULTS = {"time_encoding": "paper", "period_input": False, "n_harmonics": 4,
+                        "magnitude_scaling": "none"}
 INFORMER_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "max_obs")
 
 
@@ -41,9 +45,17 @@ def _photometry_tower(architecture, dropout):
             architecture["n_heads"], architecture["d_ff"], dropout=dropout,
         )
         return InformerPhotometryTower(encoder, architecture["max_obs"], dropout=dropout)
+    inputs = tower_inputs(architecture)
     encoder = AstromerEncoder(**{key: architecture[key] for key in ASTROMER_KEYS},
-                              dropout=dropout)
+                              time_encoding=inputs["time_encoding"],
+                              period_input=inputs["period_input"],
+                              n_harmonics=inputs["n_harmonics"], dropout=dropout)
     return PhotometryTower(encoder)
+
+
+def tower_inputs(architecture):
+    """The ASTROMER tower's input settings in ``architecture`` (defaults where absent)."""
+    return {key: architecture.get(key, default) for key, default in TOWER_INPUT_DEFAULTS.items()}
 
 
 def build_towers(architecture):
@@ -102,11 +114,11 @@ def finite_loss(loss):
 class MultimodalCLIPNet(PropagateInterruptMixin, AutocastMixin, NeuralNet):
     """:class:`skorch.NeuralNet` that trains the towers with the n-modality CLIP loss.
 
-    Batches come from :class:`~sklearn_astromer.multimodal._data.MultimodalCollate`;
+    Batches come from :class:`~sklearn_astromer.multimodal._collate.MultimodalCollate`;
     the criterion is :class:`~sklearn_astromer.nn.ContrastiveLoss`, whose
     learnable logit scales skorch hands to the optimizer with the module's
     parameters. ``autocast_dtype`` (see
-    :class:`~sklearn_astromer.astromer._net.AutocastMixin`) trains in mixed
+    :class:`~sklearn_astromer._torch_common.AutocastMixin`) trains in mixed
     precision; the loss is computed in float32.
     """
 
@@ -153,14 +165,17 @@ def _astrom3_inputs(curves, rows, max_obs, device):
             "mask_in": torch.tensor(mask_in, device=device)}
 
 
-def _pooled_photometry(model, name, curves, rows, *, max_obs, batch_size, max_tokens,
-                       pad_to_max_obs, device):
-    """ASTROMER tower: per-observation embeddings over consecutive windows, mean, projection."""
+def _pooled_photometry(model, name, prepared, rows, *, config, batch_size, device):
+    """ASTROMER tower: per-observation embeddings over consecutive windows, mean, projection.
+
+    ``prepared`` holds the light curves ``rows`` (their periods computed here, once,
+    when the tower has a period input).
+    """
+    config = {**config, **tower_inputs(config)}
+    periods = prepared.periods if config["period_input"] else None
     features = pool_light_curves(
-        model.towers[name].encoder, curves.subset(rows), max_obs=max_obs,
-        batch_size=batch_size, max_tokens=max_tokens, pad_to_max_obs=pad_to_max_obs,
-        pooling="mean", device=device,
-    )
+        model.towers[name].encoder, prepared.light_curves, pooling="mean", device=device,
+        **window_args(config, batch_size, device, periods))
     for batch in _batches(np.arange(len(rows)), PROJECTION_BATCH):
         projected = model.projections[name](torch.tensor(features[batch], device=device))
         yield rows[batch], F.normalize(projected, dim=-1)
@@ -173,20 +188,21 @@ def _check_embedded(name, rows, vectors):
     bad = ~(np.isfinite(vectors).all(axis=1) & (np.abs(norms - 1) < 1e-2))
     if bad.any():
         raise ValueError(
-            f"Modality {name!r} of row(s) {_format_indices(rows[bad])} gives no finite "
+            f"Modality {name!r} of row(s) {format_indices(rows[bad])} gives no finite "
             "embedding: its values overflow the model's float32 arithmetic. Check them "
             "(e.g. magnitudes or metadata far outside the training range)."
         )
 
 
-def embed_modalities(model, data, *, max_obs, batch_size, pad_to_max_obs, device):
+def embed_modalities(model, data, *, config, batch_size, device):
     """L2-normalised embeddings of every modality, NaN rows where it is absent.
 
     ASTROMER's tower covers each light curve with consecutive windows and
     averages their per-observation embeddings over all observations before
     the projection, as :class:`AstromerEmbedder` pools; AstroM3's tower sees
     the centred window of ``max_obs`` observations, as AstroM3 evaluates.
-    Light curves are batched as :class:`AstromerEmbedder` batches them: with
+    ``config`` is the model's architecture (``max_obs``, the ASTROMER tower's
+    variant and inputs). Light curves are batched as :class:`AstromerEmbedder` batches them: with
     ``batch_size="auto"``, by a budget of padded observations per batch
     (cache-sized on a CPU, large on a GPU), otherwise ``batch_size`` windows.
 
@@ -201,7 +217,7 @@ def embed_modalities(model, data, *, max_obs, batch_size, pad_to_max_obs, device
         vector (naming the modality and rows), rather than letting NaN drop
         it from the fused mean.
     """
-    n_samples = len(data)
+    n_samples, max_obs = len(data), config["max_obs"]
     windows_per_batch, max_tokens = inference_batching(batch_size, device)
     photometry_rows = windows_per_batch or max(1, max_tokens // max_obs)
     outputs = {}
@@ -212,9 +228,8 @@ def embed_modalities(model, data, *, max_obs, batch_size, pad_to_max_obs, device
         if not len(rows):
             continue
         if kind == PHOTOMETRY and not isinstance(data.light_curves[name], AstroM3LightCurves):
-            batches = _pooled_photometry(model, name, data.light_curves[name], rows,
-                                         max_obs=max_obs, batch_size=windows_per_batch,
-                                         max_tokens=max_tokens, pad_to_max_obs=pad_to_max_obs,
+            batches = _pooled_photometry(model, name, data.light_curves[name].subset(rows),
+                                         rows, config=config, batch_size=batch_size,
                                          device=device)
         else:
             rows_per_batch = photometry_rows if kind == PHOTOMETRY else PROJECTION_BATCH

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._periods import lomb_scargle_periods
-from .._validation import _format_indices
+from .._validation import format_indices
 
 #: The auxiliary values, in channel order (3..8 of the Informer's input).
 AUXILIARY_NAMES = ("amplitude", "log10_period", "lafler_kinman", "period_power",
@@ -81,7 +81,7 @@ def _relative_flux(magnitudes, errors, ids, offsets):
     too_bright = brightening < -MAX_BRIGHTENING
     if too_bright.any():
         raise ValueError(
-            f"Light curve(s) {_format_indices(np.unique(ids[too_bright]))} hold observations "
+            f"Light curve(s) {format_indices(np.unique(ids[too_bright]))} hold observations "
             f"more than {MAX_BRIGHTENING:g} magnitudes brighter than their median; their "
             "flux cannot be represented. Remove those observations."
         )
@@ -234,7 +234,7 @@ def _check_float32(sequences, auxiliary, rows, ids):
     bad = np.union1d(rows[np.unique(ids[bad_points])], rows[bad_curves])
     if len(bad):
         raise ValueError(
-            f"Light curve(s) {_format_indices(bad)} give non-finite or float32-overflowing "
+            f"Light curve(s) {format_indices(bad)} give non-finite or float32-overflowing "
             "AstroM3 inputs (normalised flux, time span or amplitude); check their times "
             "and magnitudes."
         )

@@ -33,7 +33,20 @@ class AstromerModel(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None):
-        """Reconstruct ``(batch, length)`` zero-mean magnitudes from a batch of windows."""
+        """Reconstruct ``(batch, length)`` zero-mean magnitudes from a batch of windows.
+
+        Parameters
+        ----------
+        times, magnitudes, mask_in : Tensor of shape (batch, length)
+            The windows, as :meth:`AstromerEncoder.forward` takes them.
+        phases, descriptors : Tensor, optional
+            The period input, as :meth:`AstromerEncoder.forward` takes it.
+
+        Returns
+        -------
+        Tensor of shape (batch, length)
+            Reconstructed zero-mean magnitudes.
+        """
         return self.head(self.encoder(times, magnitudes, mask_in, phases, descriptors))
 
 
@@ -47,7 +60,9 @@ class AstromerClassifierModel(nn.Module):
     Parameters
     ----------
     encoder : AstromerEncoder
-    classifier : :class:`~sklearn_astromer.nn.heads.LayerWeightedClassifier`
+        The encoder to fine-tune.
+    classifier : LayerWeightedClassifier
+        The head on the mean of each layer's outputs over the visible observations.
     """
 
     def __init__(self, encoder, classifier):
@@ -56,7 +71,19 @@ class AstromerClassifierModel(nn.Module):
         self.classifier = classifier
 
     def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None):
-        """Class logits ``(batch, n_classes)`` of a batch of windows (nothing masked but padding)."""
+        """Class logits of a batch of windows.
+
+        Parameters
+        ----------
+        times, magnitudes, mask_in, phases, descriptors : Tensor
+            As :meth:`AstromerModel.forward` takes them, but nothing is masked:
+            ``mask_in`` is True on padding only.
+
+        Returns
+        -------
+        Tensor of shape (batch, n_classes)
+            Class logits.
+        """
         layers = self.encoder(times, magnitudes, mask_in, phases, descriptors, return_layers=True)
         pooled = torch.stack([masked_mean(layer, ~mask_in) for layer in layers], dim=1)
         return self.classifier(pooled)

@@ -12,7 +12,15 @@ from torch import nn
 def modality_pairs(n_modalities):
     """Pairs ``(a, b)``, ``a < b``, in the order the logit scales follow.
 
-    For three modalities: ``[(0, 1), (0, 2), (1, 2)]``.
+    Parameters
+    ----------
+    n_modalities : int
+        Number of modalities.
+
+    Returns
+    -------
+    list of tuple of int
+        For three modalities: ``[(0, 1), (0, 2), (1, 2)]``.
     """
     return list(combinations(range(n_modalities), 2))
 
@@ -148,7 +156,22 @@ class ContrastiveLoss(nn.Module):
         return modality_pairs(self.n_modalities)
 
     def forward(self, embeddings, present=None, per_pair=False):
-        """Compute the loss; see :func:`pairwise_clip_loss` for the arguments."""
+        """Compute the loss with this module's temperatures (:func:`pairwise_clip_loss`).
+
+        Parameters
+        ----------
+        embeddings : sequence or mapping of Tensor of shape (batch, embed_dim)
+            One L2-normalised embedding per modality, ``n_modalities`` of them.
+        present : bool Tensor of shape (batch, n_modalities), optional
+            Which modalities each object has (None: all).
+        per_pair : bool, default=False
+            Also return each pair's loss.
+
+        Returns
+        -------
+        Tensor or tuple of Tensor
+            The loss, a scalar, as :func:`pairwise_clip_loss` returns it.
+        """
         embeddings = _as_list(embeddings)
         if len(embeddings) != self.n_modalities:
             raise ValueError(

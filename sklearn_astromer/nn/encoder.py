@@ -26,6 +26,7 @@ class EncoderBlock(nn.Module):
         ``LayerNorm(x + sublayer(x))`` when True; ``LayerNorm(sublayer(x))``
         (the original ASTROMER v0 computation, ``use_leak=False``) when False.
     layer_norm_eps : float, default=1e-6
+        Epsilon of the layer normalisations (Keras' default, as the original).
     """
 
     def __init__(self, d_model, n_heads, d_ff, dropout, residual, layer_norm_eps=1e-6):
@@ -41,7 +42,22 @@ class EncoderBlock(nn.Module):
         self.feed_forward_norm = nn.LayerNorm(d_model, eps=layer_norm_eps)
 
     def forward(self, x, attn_mask, return_weights=False):
-        """Apply the block to ``(batch, length, d_model)`` inputs."""
+        """Apply the block to ``(batch, length, d_model)`` inputs.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, length, d_model)
+            Per-observation inputs.
+        attn_mask : Tensor or None
+            The variant's attention mask (:meth:`AstromerEncoder.attention_mask`).
+        return_weights : bool, default=False
+            Also return the attention weights.
+
+        Returns
+        -------
+        Tensor of shape (batch, length, d_model), or a tuple of it and the weights
+            The weights are of shape ``(batch, n_heads, length, length)``.
+        """
         attended = self.attention(x, attn_mask, return_weights=return_weights)
         if return_weights:
             attended, weights = attended
@@ -125,11 +141,21 @@ class AstromerEncoder(nn.Module):
         )
 
     def attention_mask(self, mask_in):
-        """Build the attention mask of the variant from ``(batch, length)`` ``mask_in``.
+        """Build the attention mask of the variant.
 
-        Returns None when nothing is hidden (full windows at inference): both
-        variants then compute plain attention, and the fused kernels run
-        without a mask.
+        Parameters
+        ----------
+        mask_in : bool Tensor of shape (batch, length)
+            True where an observation is hidden from attention.
+
+        Returns
+        -------
+        Tensor or None
+            ``"paper"``: the additive mask ``min(1, m_i + m_j)``, float, of shape
+            ``(batch, 1, length, length)``; ``"corrected"``: True where a key may be
+            attended, of shape ``(batch, 1, 1, length)``. None when nothing is
+            hidden (full windows at inference): both variants then compute plain
+            attention, and the fused kernels run without a mask.
         """
         if not mask_in.any():
             return None
@@ -139,7 +165,20 @@ class AstromerEncoder(nn.Module):
         return (~mask_in)[:, None, None, :]
 
     def embed_inputs(self, times, magnitudes, mask_in, phases=None, descriptors=None):
-        """The input embedding: projected magnitudes + time encoding (+ period input)."""
+        """The input embedding: projected magnitudes + time encoding (+ period input).
+
+        Parameters
+        ----------
+        times, magnitudes, mask_in : Tensor of shape (batch, length)
+            The windows, as :meth:`forward` takes them.
+        phases, descriptors : Tensor, optional
+            The period input, as :meth:`forward` takes it.
+
+        Returns
+        -------
+        Tensor of shape (batch, length, d_model)
+            The input embedding, after dropout.
+        """
         if self.variant == "corrected":
             magnitudes = torch.where(mask_in, self.mask_token.to(magnitudes.dtype), magnitudes)
         x = self.input_projection(magnitudes.unsqueeze(-1)) + self.positional(times).to(

@@ -21,7 +21,18 @@ class RegressionHead(nn.Module):
         self.linear = nn.Linear(d_model, 1)
 
     def forward(self, embeddings):
-        """Map ``(batch, length, d_model)`` embeddings to ``(batch, length)`` magnitudes."""
+        """Map per-observation embeddings to magnitudes.
+
+        Parameters
+        ----------
+        embeddings : Tensor of shape (batch, length, d_model)
+            Encoder outputs.
+
+        Returns
+        -------
+        Tensor of shape (batch, length)
+            One magnitude per observation.
+        """
         return self.linear(self.norm(embeddings)).squeeze(-1)
 
 
@@ -52,10 +63,13 @@ class LayerWeightedClassifier(nn.Module):
     n_layers : int
         Pooled vectors per sample (encoder blocks + 1).
     d_model : int
+        Width of each pooled vector.
     n_classes : int
+        Number of classes (logits).
     hidden : tuple of int, default=(256,)
         Hidden sizes of the MLP (ReLU).
     dropout : float, default=0.2
+        Dropout on the MLP's input and after each hidden layer.
     """
 
     def __init__(self, n_layers, d_model, n_classes, hidden=(256,), dropout=0.2):
@@ -91,12 +105,34 @@ class LayerWeightedClassifier(nn.Module):
         self.input_scale.copy_(torch.maximum(scale, floor))
 
     def combine(self, pooled):
-        """Weighted mean of ``(batch, n_layers, d_model)`` standardised pooled layer outputs."""
+        """Weighted mean of the standardised pooled layer outputs.
+
+        Parameters
+        ----------
+        pooled : Tensor of shape (batch, n_layers, d_model)
+            Each layer's output pooled over the observations.
+
+        Returns
+        -------
+        Tensor of shape (batch, d_model)
+            Their mean, weighted by ``softmax(layer_logits)``.
+        """
         standardised = (pooled - self.input_mean.to(pooled.dtype)) / self.input_scale.to(
             pooled.dtype)
         weights = torch.softmax(self.layer_logits, dim=0).to(pooled.dtype)
         return torch.einsum("bld,l->bd", standardised, weights)
 
     def forward(self, pooled):
-        """Class logits ``(batch, n_classes)`` from ``(batch, n_layers, d_model)`` pooled outputs."""
+        """Class logits from the pooled layer outputs.
+
+        Parameters
+        ----------
+        pooled : Tensor of shape (batch, n_layers, d_model)
+            As :meth:`combine` takes it.
+
+        Returns
+        -------
+        Tensor of shape (batch, n_classes)
+            Class logits.
+        """
         return self.mlp(self.combine(pooled))

@@ -89,7 +89,18 @@ class ProbSparseAttention(nn.Module):
         return keys.to(device)
 
     def forward(self, x):
-        """Attend ``x`` of shape ``(batch, length, d_model)`` to itself; same shape out."""
+        """Attend ``x`` to itself.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, length, d_model)
+            One vector per time step.
+
+        Returns
+        -------
+        Tensor of shape (batch, length, d_model)
+            The attended vectors, projected back to ``d_model``.
+        """
         batch, length, d_model = x.shape
         heads = self.n_heads
 
@@ -119,6 +130,19 @@ class InformerEncoderLayer(nn.Module):
     The feed-forward is ``Linear(d_model, d_ff) -> GELU -> Linear(d_ff, d_model)``
     with dropout after the activation and the second linear map (Informer
     writes these maps as kernel-1 convolutions: the same computation).
+
+    Parameters
+    ----------
+    d_model : int
+        Width of the per-step vectors.
+    n_heads : int
+        Attention heads; must divide ``d_model``.
+    d_ff : int
+        Hidden size of the feed-forward network.
+    dropout : float, default=0.1
+        Dropout after attention, the activation and the feed-forward network.
+    factor : int, default=1
+        ProbSparse sampling factor (:class:`ProbSparseAttention`).
     """
 
     def __init__(self, d_model, n_heads, d_ff, *, dropout=0.1, factor=1):
@@ -131,7 +155,17 @@ class InformerEncoderLayer(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
-        """``(batch, length, d_model)`` in and out."""
+        """Apply attention, then the feed-forward network, each with its residual and norm.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, length, d_model)
+            The previous layer's output.
+
+        Returns
+        -------
+        Tensor of shape (batch, length, d_model)
+        """
         x = self.norm1(x + self.dropout(self.attention(x)))
         y = self.dropout(F.gelu(self.feed_forward_in(x)))
         return self.norm2(x + self.dropout(self.feed_forward_out(y)))
@@ -176,7 +210,18 @@ class InformerEncoder(nn.Module):
         self.norm = nn.LayerNorm(d_model)
 
     def forward(self, series):
-        """Encode ``(batch, length, in_channels)`` into ``(batch, length, d_model)``."""
+        """Encode a batch of series.
+
+        Parameters
+        ----------
+        series : Tensor of shape (batch, length, in_channels)
+            The channels of each time step.
+
+        Returns
+        -------
+        Tensor of shape (batch, length, d_model)
+            One vector per time step, after the final layer normalisation.
+        """
         x = self.token_embedding(series.transpose(1, 2)).transpose(1, 2)
         x = x + index_encoding(series.shape[1], self.d_model, device=series.device)
         x = self.embedding_dropout(x)

@@ -69,6 +69,19 @@ class Linear(nn.Linear):
     :func:`torch.nn.functional.linear` otherwise (GPU, reduced precision,
     torch builds without the kernel). Results agree with ``nn.Linear`` to
     float32 rounding; parameters and ``state_dict`` keys are the same.
+
+    Parameters
+    ----------
+    in_features : int
+        Size of each input vector.
+    out_features : int
+        Size of each output vector.
+    bias : bool, default=True
+        Learn an additive bias.
+    device : torch.device, optional
+        Where the parameters are created.
+    dtype : torch.dtype, optional
+        Type of the parameters.
     """
 
     def forward(self, x):

@@ -50,5 +50,16 @@ class MetadataEncoder(nn.Module):
         return self.layers[-3].out_features
 
     def forward(self, metadata):
-        """Map ``(batch, n_features)`` metadata to ``(batch, hidden_size)`` features."""
+        """Encode a batch of metadata rows.
+
+        Parameters
+        ----------
+        metadata : Tensor of shape (batch, n_features)
+            z-scored metadata columns.
+
+        Returns
+        -------
+        Tensor of shape (batch, hidden_size)
+            The MLP's features.
+        """
         return self.layers(metadata)

@@ -31,7 +31,7 @@ class PhotometryTower(nn.Module):
         """Size of the output vector (int)."""
         return self.encoder.input_projection.out_features
 
-    def forward(self, times, magnitudes, mask_in):
+    def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None):
         """Embed a batch of windows into one vector each.
 
         Parameters
@@ -43,6 +43,10 @@ class PhotometryTower(nn.Module):
         mask_in : bool Tensor of shape (batch, length)
             True on padding (and hidden observations, if any); those are
             left out of attention and of the mean.
+        phases : Tensor of shape (batch, length), optional
+            Phase of each observation (an encoder with a period input).
+        descriptors : Tensor of shape (batch, n_descriptors), optional
+            Window descriptors (an encoder with a period input).
 
         Returns
         -------
@@ -56,7 +60,8 @@ class PhotometryTower(nn.Module):
         # A window with nothing to attend to would make attention undefined
         # (NaN on some kernels, and NaN gradients through the excluded rows):
         # compute it on its zeros instead and discard the result below.
-        observations = self.encoder(times, magnitudes, mask_in & ~empty)
+        observations = self.encoder(times, magnitudes, mask_in & ~empty, phases=phases,
+                                    descriptors=descriptors)
         weights = visible.to(observations.dtype).unsqueeze(-1)
         pooled = (observations * weights).sum(1) / n_visible.clamp(min=1).to(observations.dtype)
         return pooled.masked_fill(empty, 0.0)
@@ -169,7 +174,20 @@ class MultimodalCLIPModel(nn.Module):
             raise ValueError(f"Unknown modality {name!r}; known: {self.modalities}.") from None
 
     def embed(self, name, inputs):
-        """Project one modality's inputs to ``(batch, embed_dim)`` unit vectors."""
+        """Project one modality's inputs to unit vectors.
+
+        Parameters
+        ----------
+        name : str
+            The modality.
+        inputs : Tensor, tuple or dict
+            What its tower takes (see :meth:`forward`).
+
+        Returns
+        -------
+        Tensor of shape (batch, embed_dim)
+            L2-normalised embeddings.
+        """
         features = _call_tower(self.towers[name], inputs)
         return F.normalize(self.projections[name](features), dim=-1)
 
@@ -226,8 +244,17 @@ class MultimodalCLIPModel(nn.Module):
     def present_from_inputs(self, inputs, batch):
         """``present`` for a batch where each modality is all-present or all-absent.
 
-        Returns a ``(batch, n_modalities)`` bool tensor, True in the columns
-        of the modalities whose input is not None.
+        Parameters
+        ----------
+        inputs : dict of str to Tensor, tuple, dict or None
+            Per modality, its tower's inputs, or None (see :meth:`forward`).
+        batch : int
+            Number of objects in the batch.
+
+        Returns
+        -------
+        bool Tensor of shape (batch, n_modalities)
+            True in the columns of the modalities whose input is not None.
         """
         device = self.projections[self.modalities[0]].weight.device
         flags = torch.tensor([inputs.get(name) is not None for name in self.modalities])
@@ -287,7 +314,21 @@ class MultimodalClassifier(nn.Module):
         self.head = nn.Linear(model.embed_dim, n_classes)
 
     def forward(self, inputs, present=None):
-        """Class logits ``(batch, n_classes)``; arguments as :meth:`MultimodalCLIPModel.forward`."""
+        """Class logits of a batch of objects.
+
+        Parameters
+        ----------
+        inputs : dict of str to Tensor, tuple, dict or None
+            Per modality, its tower's inputs (as :meth:`MultimodalCLIPModel.forward`).
+        present : bool Tensor of shape (batch, n_modalities), optional
+            Which modalities each object has (default: those whose input is
+            not None, for every object).
+
+        Returns
+        -------
+        Tensor of shape (batch, n_classes)
+            Class logits from the fused embedding.
+        """
         embeddings = self.model(inputs, present, modalities=self.modalities)
         if present is None:
             batch = len(next(iter(embeddings.values())))

@@ -23,10 +23,12 @@ class PeriodInputEmbedding(nn.Module):
     Parameters
     ----------
     d_model : int
+        Width of the model's per-observation embedding.
     n_harmonics : int, default=4
         Phase features ``sin(2 pi k phase)``, ``cos(2 pi k phase)`` for
         ``k = 1 .. n_harmonics``.
     n_descriptors : int, default=len(DESCRIPTOR_NAMES)
+        Descriptors per window (:data:`DESCRIPTOR_NAMES`).
     """
 
     def __init__(self, d_model, n_harmonics=4, n_descriptors=len(DESCRIPTOR_NAMES)):
@@ -37,11 +39,19 @@ class PeriodInputEmbedding(nn.Module):
         self.descriptor_projection = nn.Linear(n_descriptors, d_model)
 
     def forward(self, phases, descriptors):
-        """Embed ``(batch, length)`` phases (cycles) and ``(batch, n_descriptors)`` descriptors.
+        """Embed phases and window descriptors.
+
+        Parameters
+        ----------
+        phases : Tensor of shape (batch, length)
+            Phase of each observation at its light curve's period, cycles.
+        descriptors : Tensor of shape (batch, n_descriptors)
+            Descriptors of each window.
 
         Returns
         -------
         Tensor of shape (batch, length, d_model)
+            What is added to each observation's input embedding.
         """
         angles = (2 * math.pi) * phases.float().unsqueeze(-1) * self.harmonics
         harmonics = torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
@@ -50,7 +60,13 @@ class PeriodInputEmbedding(nn.Module):
 
     @torch.no_grad()
     def zero_(self):
-        """Zero every weight, so that adding this input leaves a trained model's outputs as they were."""
+        """Zero every weight, so that adding this input leaves a trained model's outputs as they were.
+
+        Returns
+        -------
+        PeriodInputEmbedding
+            This module, zeroed in place.
+        """
         for parameter in self.parameters():
             parameter.zero_()
         return self

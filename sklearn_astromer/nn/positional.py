@@ -91,7 +91,18 @@ class LogPeriodTimeEncoding(nn.Module):
             self.register_buffer("log_frequencies", log_frequencies, persistent=False)
 
     def forward(self, times):
-        """Encode ``(batch, length)`` times (days) as ``(batch, length, d_model)``."""
+        """Encode observation times.
+
+        Parameters
+        ----------
+        times : Tensor of shape (batch, length)
+            Observation times, days.
+
+        Returns
+        -------
+        Tensor of shape (batch, length, d_model)
+            The sine/cosine pairs of each time.
+        """
         angles = times.float().unsqueeze(-1) * torch.exp(self.log_frequencies)
         return torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1).flatten(-2)
 

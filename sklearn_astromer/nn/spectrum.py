@@ -90,6 +90,16 @@ class SpectrumEncoder(nn.Module):
     def feature_length(self, n_wavelengths):
         """Length of the last feature maps for a grid of ``n_wavelengths`` points.
 
+        Parameters
+        ----------
+        n_wavelengths : int
+            Points of the wavelength grid.
+
+        Returns
+        -------
+        int
+            Length of each of the last convolution's feature maps.
+
         Raises
         ------
         ValueError

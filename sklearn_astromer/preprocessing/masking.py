@@ -9,7 +9,7 @@ import numpy as np
 class MaskedWindows:
     """Inputs and targets of masked-magnitude reconstruction.
 
-    Attributes
+    Parameters
     ----------
     input_magnitudes : float32 ndarray of shape (n_windows, width)
         Magnitudes fed to the encoder: the true value except at "random"

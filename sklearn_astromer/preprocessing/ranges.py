@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import _format_indices
+from .._validation import format_indices
 
 #: Longest time span of a light curve, days. Centred times, multiplied by
 #: the time encodings' frequencies (up to ~50 rad/day, more once learned),
@@ -77,7 +77,7 @@ def check_time_ranges(light_curves, *, float32_mean, max_obs, first_index=0):
     coarse = largest >= FLOAT32_TIME_WARNING
     if coarse.any():
         warnings.warn(
-            f"Light curve(s) {_format_indices(np.flatnonzero(coarse) + first_index)} have times "
+            f"Light curve(s) {format_indices(np.flatnonzero(coarse) + first_index)} have times "
             f"of {FLOAT32_TIME_WARNING:.0f} days or more: the 'paper' variant centres times in "
             "float32, as the original code does, which rounds them to "
             f"{np.max(spacing[coarse]):.3g} days, and the embeddings change with that rounding "
@@ -89,5 +89,5 @@ def check_time_ranges(light_curves, *, float32_mean, max_obs, first_index=0):
 def _refuse(bad, first_index, problem):
     """Raise a ValueError naming the light curves ``bad`` (a boolean mask) and the problem."""
     if bad.any():
-        names = _format_indices(np.flatnonzero(bad) + first_index)
+        names = format_indices(np.flatnonzero(bad) + first_index)
         raise ValueError(f"Light curve(s) {names} {problem}")

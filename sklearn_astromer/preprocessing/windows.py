@@ -18,7 +18,7 @@ _FLOAT64_MAX = np.finfo(np.float64).max
 class Windows:
     """A batch of padded, zero-mean windows.
 
-    Attributes
+    Parameters
     ----------
     times, magnitudes : float32 ndarray of shape (n_windows, width)
         Zero-mean time (days) and magnitude; 0 on padding.
@@ -92,6 +92,15 @@ def random_windows(lengths, max_obs, rng):
     """One window of ``min(L, max_obs)`` observations per light curve, at a random start.
 
     The start is uniform over ``[0, L - max_obs]``, as in ASTROMER pre-training.
+
+    Parameters
+    ----------
+    lengths : int ndarray of shape (n_samples,)
+        Number of observations of each light curve, as for :func:`consecutive_windows`.
+    max_obs : int
+        Window size.
+    rng : numpy.random.Generator
+        Source of the random starts.
 
     Returns
     -------

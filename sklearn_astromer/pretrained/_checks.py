@@ -152,6 +152,18 @@ def expected_shapes(module_class, **params):
     :func:`check_architecture`): building still takes time in the number of
     layers.
 
+    Parameters
+    ----------
+    module_class : type
+        The :class:`torch.nn.Module` to build.
+    **params
+        Its constructor's arguments.
+
+    Returns
+    -------
+    dict of str to tuple of int
+        Shape of each tensor of the module's state dict, by name.
+
     Raises
     ------
     ValueError

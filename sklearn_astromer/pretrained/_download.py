@@ -46,6 +46,8 @@ class PublishedWeights:
     description: str
 
 
+#: The published ASTROMER models by name: file in the weights repository, SHA-256 and
+#: description of each (:func:`fetch_published_weights` downloads and checks them).
 PUBLISHED_WEIGHTS = {
     "macho": PublishedWeights(
         "macho",

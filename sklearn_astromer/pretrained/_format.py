@@ -9,18 +9,32 @@ import json
 import os
 from pathlib import Path
 
+import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from ._checks import check_architecture, check_tensors, errors_naming, read_json_object
 
+#: File name of a saved model's architecture and settings (JSON).
 CONFIG_NAME = "config.json"
+#: File name of a saved model's tensors (safetensors: loaded without unpickling code).
 WEIGHTS_NAME = "model.safetensors"
 FORMAT_VERSION = 1
 
 
 def is_saved_model_dir(path):
-    """Return True if ``path`` is a directory written by :func:`save_model`."""
+    """Return True if ``path`` is a directory written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The directory.
+
+    Returns
+    -------
+    bool
+        Whether it holds both ``config.json`` and ``model.safetensors``.
+    """
     path = Path(path)
     return (path / CONFIG_NAME).is_file() and (path / WEIGHTS_NAME).is_file()
 
@@ -33,10 +47,31 @@ def save_model(directory, config, state_dict):
     and renamed, so an interrupted save never leaves a half-written model; a
     failed save removes its temporary files. Both files are created the same
     way, so they get the same permissions (those the umask gives new files).
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Where to write ``config.json`` and ``model.safetensors`` (created if
+        needed; files of an earlier save are replaced).
+    config : dict
+        JSON-serialisable settings; ``format_version`` is added.
+    state_dict : dict of str to Tensor
+        The weights.
+
+    Raises
+    ------
+    ValueError
+        Naming the tensors, when weights are NaN or infinite: the library
+        never writes a model it could not use (nothing is written then).
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in state_dict.items()}
+    non_finite = [name for name, tensor in tensors.items()
+                  if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if non_finite:
+        raise ValueError(f"The weights {non_finite[:5]}{' and more' if len(non_finite) > 5 else ''}"
+                         f" are not finite (NaN or infinite); nothing was saved to {directory}.")
+    directory.mkdir(parents=True, exist_ok=True)
     config = {**config, "format_version": FORMAT_VERSION}
     weights_tmp = directory / (WEIGHTS_NAME + ".tmp")
     config_tmp = directory / (CONFIG_NAME + ".tmp")
@@ -53,6 +88,11 @@ def save_model(directory, config, state_dict):
 
 def load_model(directory):
     """Read ``(config, state_dict)`` from a directory written by :func:`save_model`.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        The directory.
 
     Returns
     -------

@@ -12,6 +12,16 @@ def saved_model_dir(source):
     A directory written by ``save_pretrained``; else, for ``"macho"`` and
     ``"atlas"``, the copy shipped in the package (None when an install lacks
     it: the published zip is then downloaded).
+
+    Parameters
+    ----------
+    source : str or path-like
+        A directory, or the name of a shipped model.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder holding ``config.json`` and ``model.safetensors``.
     """
     if is_saved_model_dir(source):
         return Path(source)
@@ -24,7 +34,16 @@ def saved_model_dir(source):
 def model_files(source):
     """``(config file, weights file)`` of ``source``, to name in messages.
 
-    For a published zip or folder, both are ``source`` itself.
+    Parameters
+    ----------
+    source : str or path-like
+        What ``pretrained=`` was given.
+
+    Returns
+    -------
+    tuple
+        The two files of a model in the library's format; for a published
+        zip or folder, ``source`` itself twice.
     """
     directory = saved_model_dir(source)
     if directory is None:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import sklearn_astromer.astromer._building as estimator_module
+import sklearn_astromer._prepared as prepared_module
 from sklearn_astromer import AstromerEmbedder
 
 
@@ -27,18 +27,24 @@ def test_periods_are_searched_once_per_light_curve_and_call(sinusoids, tiny_para
                                                             monkeypatch):
     X, _ = sinusoids
     searched = []
-    original = estimator_module.lomb_scargle_periods
+    original = prepared_module.lomb_scargle_periods
 
     def counting(light_curves, **kwargs):
         searched.append(len(light_curves))
         return original(light_curves, **kwargs)
 
-    monkeypatch.setattr(estimator_module, "lomb_scargle_periods", counting)
+    monkeypatch.setattr(prepared_module, "lomb_scargle_periods", counting)
+    # Pre-training, the head's pooled layers, fine-tuning, its validation
+    # curves, the output components: one search of the training curves.
     embedder = AstromerEmbedder(**tiny_params, max_epochs=3, fine_tune="supervised",
-                                fine_tune_epochs=2).fit(X, np.arange(len(X)) % 2)
-    assert searched == [len(X)]  # pre-training and fine-tuning share one search
+                                fine_tune_epochs=2, n_components=2,
+                                include_descriptors=True).fit(X, np.arange(len(X)) % 2)
+    assert searched == [len(X)]
+    # Embeddings and descriptors of one transform: one search, again nothing cached
+    # between calls.
     embedder.transform(X[:7])
-    assert searched == [len(X), 7]
+    embedder.transform(X[:7])
+    assert searched == [len(X), 7, 7]
 
 
 def test_period_input_sees_the_period(tiny_params):

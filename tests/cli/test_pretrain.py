@@ -171,7 +171,7 @@ def test_epoch_log_has_no_colour_codes_off_a_terminal(table, tmp_path, capsys):
 
 
 def test_new_models_take_the_library_defaults_and_the_schedule_resumes(tmp_path):
-    from sklearn_astromer.astromer._training import WarmupCosine
+    from sklearn_astromer._training import WarmupCosine
     from sklearn_astromer.cli._pretrain import _schedule
 
     settings = {"lr_schedule": "warmup_cosine", "validation_fraction": 0.2, "batch_size": 10}

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from sklearn_astromer.astromer._net import uncertainty_weights
-from sklearn_astromer.astromer._training import WarmupCosine, validation_size
+from sklearn_astromer._training import WarmupCosine, validation_size
 
 
 def test_warmup_cosine_rises_then_decays_and_holds_its_end():

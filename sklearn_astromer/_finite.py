@@ -11,7 +11,7 @@ curves of the batch, before the optimiser can spread NaN into the weights.
 import numpy as np
 import torch
 
-from .._validation import _format_indices
+from ._validation import format_indices
 
 RESCALE_HINT = ("their numbers overflow the model's float32 arithmetic (or, back in the "
                 "input's units, float64). Rescale them (e.g. subtract a constant, change "
@@ -53,7 +53,7 @@ def non_finite_error(light_curves, samples, what, first_index=0):
         spans = values[stops, 0] - values[starts, 0]
         ranges = [np.ptp(values[start:stop + 1, 1]) for start, stop in zip(starts, stops)]
     return ValueError(
-        f"Light curve(s) {_format_indices(samples + first_index)} give non-finite {what} "
+        f"Light curve(s) {format_indices(samples + first_index)} give non-finite {what} "
         f"(magnitude range up to {np.max(ranges):.3g}, time span up to {np.max(spans):.3g} "
         f"days): {RESCALE_HINT}")
 
@@ -75,6 +75,21 @@ class FiniteTrainingMixin:
         return step
 
     def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
+        """Raise a ValueError naming the batch's light curves when a gradient is not finite.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            This net.
+        named_parameters : iterable of (str, Parameter)
+            The module's parameters, after the backward pass.
+        batch : tuple, optional
+            The batch ``(inputs, targets)``.
+        training : bool, default=False
+            Whether the batch trains.
+        **kwargs
+            Other arguments of skorch's hook.
+        """
         super().on_grad_computed(net, named_parameters, batch=batch, training=training,
                                  **kwargs)
         gradients = [parameter.grad for _, parameter in named_parameters
@@ -83,6 +98,19 @@ class FiniteTrainingMixin:
             raise self._non_finite_batch(batch, None, "gradients")
 
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Raise a ValueError naming the batch's light curves on a non-finite validation loss.
+
+        Parameters
+        ----------
+        net : skorch.NeuralNet
+            This net.
+        batch : tuple, optional
+            The batch ``(inputs, targets)``.
+        training : bool, default=False
+            Whether the batch trained.
+        **kwargs
+            Other arguments of skorch's hook (``loss``, ``y_pred``).
+        """
         # Validation losses are checked here, after a data-parallel net has
         # averaged them, so that every rank stops together.
         super().on_batch_end(net, batch=batch, training=training, **kwargs)
@@ -107,4 +135,4 @@ class FiniteTrainingMixin:
         return ValueError(
             f"Training stopped in epoch {len(self.history)}: non-finite {what} on the batch with "
             f"light curve(s) "
-            f"{_format_indices(np.unique(named))}; {RESCALE_HINT}")
+            f"{format_indices(np.unique(named))}; {RESCALE_HINT}")

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from sklearn_astromer import AstromerEmbedder
-from sklearn_astromer.astromer._inference import (
+from sklearn_astromer._encoder_inference import (
     AUTO_TOKENS_PER_BATCH,
     inference_batching,
     to_device,

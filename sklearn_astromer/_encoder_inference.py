@@ -8,7 +8,7 @@ number of light curves grows.
 import numpy as np
 import torch
 
-from ..preprocessing import consecutive_windows, gather_windows, length_sorted_batches
+from .preprocessing import consecutive_windows, gather_windows, length_sorted_batches
 from ._finite import non_finite_error
 
 
@@ -33,6 +33,30 @@ def inference_batching(batch_size, device):
         return int(batch_size), None
     device_type = torch.device(device).type
     return None, AUTO_TOKENS_PER_BATCH.get(device_type, AUTO_TOKENS_PER_BATCH["cuda"])
+
+
+def window_args(config, batch_size, device, periods=None):
+    """Keyword arguments of :func:`iter_window_batches` for a model of architecture ``config``.
+
+    Parameters
+    ----------
+    config : dict
+        A fitted embedder's ``config_`` (``max_obs``, ``variant``,
+        ``magnitude_scaling``).
+    batch_size : int or "auto"
+        Windows per batch (see :func:`inference_batching`).
+    device : str or torch.device
+    periods : tuple of two ndarrays or None, default=None
+        ``(frequencies, powers)`` of the light curves, for a period input.
+
+    Returns
+    -------
+    dict
+    """
+    batch_size, max_tokens = inference_batching(batch_size, device)
+    return dict(max_obs=config["max_obs"], batch_size=batch_size, max_tokens=max_tokens,
+                pad_to_max_obs=config["variant"] == "paper",
+                scale_magnitudes=config.get("magnitude_scaling") == "std", periods=periods)
 
 
 def iter_window_batches(light_curves, max_obs, batch_size, pad_to_max_obs, max_tokens=None,
@@ -239,7 +263,7 @@ def masked_rmse_score(model, light_curves, *, device, seed, mask_frac, same_frac
         (their numbers overflow the model's float32 arithmetic), or when no
         light curve has two observations.
     """
-    from ..preprocessing import mask_windows
+    from .preprocessing import mask_windows
 
     rng = np.random.default_rng(seed)
     window_errors, window_scales, window_samples = [], [], []
