@@ -9,6 +9,7 @@ supervised validation subset), and nowhere else.
 
 import numpy as np
 
+from ._bands import band_subset, colour_summaries, multiband_periods
 from ._periods import lomb_scargle_periods
 from ._validation import check_light_curves
 from .preprocessing import curve_descriptors
@@ -38,18 +39,26 @@ class PreparedLightCurves:
         self._descriptors = None
 
     @classmethod
-    def from_input(cls, X, first_index=0, n_jobs=None):
+    def from_input(cls, X, first_index=0, n_jobs=None, allow_bands=False):
         """Validate ``X`` (see :func:`~sklearn_astromer._validation.check_light_curves`)."""
-        return cls(check_light_curves(X, first_index=first_index), first_index, n_jobs)
+        return cls(check_light_curves(X, first_index=first_index, allow_bands=allow_bands),
+                   first_index, n_jobs)
+
+    @property
+    def multiband(self):
+        """Whether the light curves carry a band per observation."""
+        return self.light_curves.bands is not None
 
     def __len__(self):
         return len(self.light_curves)
 
     @property
     def periods(self):
-        """``(frequencies, powers)`` of the best Lomb-Scargle peak of every light curve."""
+        """``(frequencies, powers)`` of the best Lomb-Scargle peak of every light curve (one
+        period shared by the bands of a multi-band light curve)."""
         if self._periods is None:
-            self._periods = lomb_scargle_periods(self.light_curves, n_jobs=self.n_jobs)
+            search = multiband_periods if self.multiband else lomb_scargle_periods
+            self._periods = search(self.light_curves, n_jobs=self.n_jobs)
         return self._periods
 
     @property
@@ -58,6 +67,19 @@ class PreparedLightCurves:
         if self._descriptors is None:
             self._descriptors = curve_descriptors(self.light_curves, *self.periods)
         return self._descriptors
+
+    def colours(self, bands_):
+        """Colours and amplitude ratios against the first of ``bands_`` (see
+        :func:`~sklearn_astromer._bands.colour_summaries`)."""
+        return colour_summaries(self.light_curves, bands_)
+
+    def band(self, band):
+        """``(prepared, rows)``: the observations of ``band`` of the light curves that have
+        any (with their shared periods), and which light curves those are."""
+        light_curves, rows = band_subset(self.light_curves, band)
+        periods = (None if self._periods is None
+                   else tuple(np.asarray(part)[rows] for part in self._periods))
+        return PreparedLightCurves(light_curves, n_jobs=self.n_jobs, periods=periods), rows
 
     def subset(self, indices):
         """The light curves ``indices``, keeping what was already computed for them."""

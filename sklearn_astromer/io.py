@@ -56,7 +56,27 @@ def _numeric_column(frame, name, role):
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _split_frame(frame, id_col, time_col, mag_col, err_col, extra):
+def _band_codes(frame, band_col, bands):
+    """Band codes of every row: numeric bands as they are, names by position in ``bands``."""
+    pd = import_pandas()
+    column = frame[band_col]
+    if bands is None:
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            raise ValueError(f"Column {band_col!r} (band) holds names ({column.dtype}): give "
+                             "bands=[...] (e.g. ['g', 'r', 'i']) to number them, so that "
+                             "every table and chunk numbers them alike.")
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    positions = {name: code for code, name in enumerate(bands)}
+    codes = column.map(positions)
+    unknown = codes.isna() & column.notna()
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise ValueError(f"Column {band_col!r} (band) holds {column.iloc[row]!r} at row {row}, "
+                         f"which is not among bands={list(bands)}.")
+    return codes.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _split_frame(frame, id_col, time_col, mag_col, err_col, extra, band_col=None, bands=None):
     """The core of :func:`light_curves_from_table` on a DataFrame with the columns present."""
     pd = import_pandas()
     # Codes in order of first appearance: objects come out in table order.
@@ -67,7 +87,9 @@ def _split_frame(frame, id_col, time_col, mag_col, err_col, extra):
             f"Column {id_col!r} (object id) is missing in {len(rows)} row(s), "
             f"first at row {rows[0]}; every observation needs an object id."
         )
-    values = np.empty((len(frame), 3))
+    values = np.empty((len(frame), 3 if band_col is None else 4))
+    if band_col is not None:
+        values[:, 3] = _band_codes(frame, band_col, bands)
     values[:, 0] = _numeric_column(frame, time_col, "time, days")
     values[:, 1] = _numeric_column(frame, mag_col, "magnitude")
     values[:, 2] = 0.0 if err_col is None else _numeric_column(frame, err_col, "magnitude error")
@@ -101,7 +123,7 @@ def _check_per_object(rows, metadata, counts, ids):
 
 
 def light_curves_from_table(table, *, id_col="object_id", time_col="time", mag_col="mag",
-                            err_col="err", columns=None):
+                            err_col="err", columns=None, band_col=None, bands=None):
     """Split a long table (one row per observation) into one light curve per object.
 
     Parameters
@@ -120,10 +142,16 @@ def light_curves_from_table(table, *, id_col="object_id", time_col="time", mag_c
         value per object, taken from its rows where it is not missing (a
         column whose value changes within an object is a ValueError naming it
         and the object).
+    band_col : str or None, default=None
+        Column of each observation's band (multi-band tables): numeric codes
+        (e.g. ZTF's filter id) are kept as they are; names need ``bands``.
+    bands : sequence or None, default=None
+        Band names in order (e.g. ``["g", "r", "i"]``): a band's code is its
+        position here, the same in every table and chunk.
 
     Returns
     -------
-    light_curves : list of ndarray of shape (L_i, 3)
+    light_curves : list of ndarray of shape (L_i, 3), or (L_i, 4) with ``band_col``
         Time, magnitude, error, each sorted by time (stable: observations at
         the same time keep their table order). Objects come in order of first
         appearance in the table. Rows with NaN are kept (the estimators drop
@@ -164,8 +192,10 @@ def light_curves_from_table(table, *, id_col="object_id", time_col="time", mag_c
     if not isinstance(table, pd.DataFrame):
         table = table.to_pandas() if hasattr(table, "to_pandas") else pd.DataFrame(table)
     needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
+    needed += [] if band_col is None else [band_col]
     _check_present(table.columns, needed, "The table")
-    return _split_frame(table, id_col, time_col, mag_col, err_col, extra)
+    return _split_frame(table, id_col, time_col, mag_col, err_col,
+                        [name for name in extra if name != band_col], band_col, bands)
 
 
 def light_curves_to_table(light_curves, ids=None, *, id_col="object_id", time_col="time",

@@ -169,6 +169,8 @@ def test_invalid_parameters_are_refused(params, message):
 
 def test_wrong_shapes_name_the_sample():
     with pytest.raises(ValueError, match="Light curve 1"):
+        LightCurveFeatures().fit_transform([np.ones((5, 3)), np.ones((5, 5))])
+    with pytest.raises(ValueError, match=r"Light curve\(s\) \[0\] have no band column"):
         LightCurveFeatures().fit_transform([np.ones((5, 3)), np.ones((5, 4))])
 
 
@@ -195,3 +197,27 @@ def test_period_of_the_real_eros_cepheid_matches_upsilon():
     features = LightCurveFeatures().fit_transform(light_curves)
     # upsilon (Kim & Bailer-Jones 2016) finds 4.19044 days for this first-overtone Cepheid.
     assert 10 ** _column(features, "log10_period")[0] == pytest.approx(4.19044, rel=1e-3)
+
+
+def test_multiband_features_per_band_and_across_bands():
+    from sklearn_astromer.datasets import make_light_curves
+
+    X, _ = make_light_curves(2, classes=["RRab", "Mira"], survey="ztf", bands=("g", "r"),
+                             n_obs=(60, 90), random_state=1)
+    extractor = LightCurveFeatures().fit(X)
+    F = extractor.transform(X)
+    names = extractor.get_feature_names_out().tolist()
+    n = len(FEATURE_NAMES)
+    assert F.shape == (4, 2 * n + 4) and len(names) == F.shape[1] and np.isfinite(F).all()
+    assert names[:2] == [f"{FEATURE_NAMES[0]}_band0", f"{FEATURE_NAMES[1]}_band0"]
+    band_g = LightCurveFeatures().transform([curve[curve[:, 3] == 0, :3] for curve in X])
+    np.testing.assert_allclose(F[:, :n], band_g)
+    # g - r is redder for Miras than for RR Lyrae in the simulation.
+    colour = F[:, names.index("colour_0_1")]
+    assert np.isfinite(colour).all()
+    with pytest.raises(ValueError, match="need the bands"):
+        LightCurveFeatures().transform(X)
+    stranger = X[0].copy()
+    stranger[0, 3] = 4
+    with pytest.raises(ValueError, match=r"Light curve\(s\) \[0\] have band code\(s\) \[4\]"):
+        extractor.transform([stranger])

@@ -260,3 +260,24 @@ def test_a_kept_column_that_varies_within_an_object_is_refused_naming_it():
     with pytest.raises(ValueError, match=r"Column 'band' varies within object 'a' \('g', then "
                                          r"'r'\)"):
         light_curves_from_table(table, err_col=None, columns=["class", "band"])
+
+
+def test_band_column_gives_band_codes():
+    pd = pytest.importorskip("pandas")
+    table = pd.DataFrame({"object_id": ["a", "a", "b", "b", "a"],
+                          "time": [1.0, 2.0, 1.0, 3.0, 0.5],
+                          "mag": [15.0, 15.3, 16.0, 16.2, 15.1], "err": 0.01,
+                          "band": ["g", "r", "r", "g", "r"]})
+    curves, ids = light_curves_from_table(table, band_col="band", bands=["g", "r"])
+    assert ids.tolist() == ["a", "b"]
+    np.testing.assert_array_equal(curves[0][:, 3], [1, 0, 1])  # sorted by time: r, g, r
+    np.testing.assert_array_equal(curves[1][:, 3], [1, 0])
+    numeric = table.assign(band=table["band"].map({"g": 1, "r": 2}))
+    curves, _ = light_curves_from_table(numeric, band_col="band")
+    np.testing.assert_array_equal(curves[1][:, 3], [2, 1])  # ZTF-style filter ids kept
+    with pytest.raises(ValueError, match="holds names .* give bands"):
+        light_curves_from_table(table, band_col="band")
+    with pytest.raises(ValueError, match="holds 'r' at row 1, which is not among"):
+        light_curves_from_table(table, band_col="band", bands=["g"])
+    with pytest.raises(ValueError, match=r"no column\(s\) \['filter'\]"):
+        light_curves_from_table(table, band_col="filter", bands=["g", "r"])

@@ -115,7 +115,8 @@ def test_one_point_curve_is_accepted():
     "X, message",
     [
         ([np.ones(5)], r"Light curve 0 has shape \(5,\)"),
-        ([curve([1], [1]), np.ones((3, 4))], r"Light curve 1 has shape \(3, 4\)"),
+        ([curve([1], [1]), np.ones((3, 4))], r"Light curve 1 has a fourth column \(a band"),
+        ([curve([1], [1]), np.ones((3, 5))], r"Light curve 1 has shape \(3, 5\)"),
         ([[["a", "b"]]], "Light curve 0 cannot be read as a float array"),
         ("not light curves", "must be a list"),
         (np.ones(4), "Reshape your data"),

@@ -38,7 +38,7 @@ DEFAULT_PERIOD_INPUT = True
 PERIOD_INPUT_KEYS = "encoder.period_embedding."
 # Saved beside the weights by save_pretrained: the head's classes, the pooling
 # the output components were fitted for.
-SAVED_WITH_WEIGHTS = ("classes", "output_pooling")
+SAVED_WITH_WEIGHTS = ("classes", "output_pooling", "bands")
 # Gradient-norm clip of supervised fine-tuning: a fresh head's first large
 # gradients would otherwise throw a pre-trained encoder far from its start.
 FINE_TUNE_GRADIENT_CLIP = 1.0
@@ -75,13 +75,17 @@ class ModelBuildingMixin:
         check_memory(self.config_, shapes, light_curves.lengths.max(), self.device_,
                      n_windows=self.batch_size if training else 1, training=training)
 
-    def _prepare(self, X, first_index=0):
-        """``X`` (or a chunk of it starting at ``first_index``) validated, periods to come."""
-        return PreparedLightCurves.from_input(X, first_index, n_jobs=torch.get_num_threads())
+    def _prepare(self, X, first_index=0, allow_bands=False):
+        """``X`` (or a chunk of it starting at ``first_index``) validated, periods to come;
+        ``allow_bands``: multi-band light curves are welcome."""
+        return PreparedLightCurves.from_input(X, first_index, n_jobs=torch.get_num_threads(),
+                                              allow_bands=allow_bands)
 
-    def _validated(self, X, first_index=0):
+    def _validated(self, X, first_index=0, allow_bands=False):
         """``X`` (or a chunk of it) prepared and checked for this model."""
-        prepared = self._prepare(X, first_index)
+        prepared = self._prepare(X, first_index, allow_bands)
+        if allow_bands:
+            self._check_bands(prepared)
         self._check_times(prepared)
         self._check_memory(prepared.light_curves)
         return prepared
@@ -186,6 +190,8 @@ class ModelBuildingMixin:
                              f"unexpected {sorted(unexpected)}.")
         if added:
             self.net_.module_.encoder.period_embedding.zero_()
+        if saved["bands"] is not None:
+            self.bands_ = _saved_bands(saved["bands"], model_files(self.pretrained)[0])
         projection = _output.projection_from(state_dict)
         if self.n_components is not None and projection is not None:
             self.output_projection_, self.output_pooling_ = projection, saved["output_pooling"]
@@ -324,3 +330,13 @@ class ModelBuildingMixin:
             device=self.device_,
             verbose=self.verbose, callbacks__print_log__sink=self._log_sink(),
             autocast_dtype=self._training_dtype(), **params)
+
+
+def _saved_bands(bands, origin):
+    """The band codes saved with a model, checked."""
+    codes = np.asarray(bands)
+    if (codes.ndim != 1 or not len(codes) or codes.dtype.kind not in "iu" or (codes < 0).any()
+            or (np.diff(codes) <= 0).any()):
+        raise ValueError(f"{origin}: 'bands' must be increasing non-negative integer band "
+                         f"codes, not {bands!r}.")
+    return codes.astype(np.int64)

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _encoder_inference as _inference
 from . import _output, _supervised
 from ._building import ModelBuildingMixin
+from ._multiband import BAND_POOLINGS, MultibandMixin
 from ._observations import ObservationOutputsMixin
 from ._persistence import PersistenceMixin
 from .._base import PRECISIONS, BaseEmbedder, n_samples_of
@@ -28,8 +29,8 @@ LOSS_WEIGHTINGS = ("none", "uncertainty")
 TRANSFORM_CHUNK_SIZE = 8192
 
 
-class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingMixin,
-                       BaseEmbedder):
+class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin,
+                       ModelBuildingMixin, BaseEmbedder):
     """Embed light curves with ASTROMER, a transformer pre-trained on masked magnitudes.
 
     ``fit`` trains (or, from ``pretrained`` weights, fine-tunes) the encoder by
@@ -143,7 +144,16 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
         fitted in ``fit`` (at most ``min(n_samples, n_features)``).
     include_descriptors : bool, default=False
         Append the five light-curve descriptors: ``log10`` period, its power,
-        a period flag, ``log10`` spread and ``log10`` median error.
+        a period flag, ``log10`` spread and ``log10`` median error (and, for
+        multi-band light curves, the colours and amplitude ratios of
+        neighbouring bands).
+    band_pooling : {"concat", "mean"}, default="concat"
+        Multi-band light curves (a fourth column: band code): each band is
+        embedded on its own, with the period the bands share, and the
+        per-band embeddings are concatenated in the order of ``bands_``
+        (NaN columns for a band a light curve lacks) or averaged over the
+        bands present. Pre-training sees each band of each light curve as a
+        light curve.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
@@ -176,6 +186,8 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
         weights were changed by the labels (False when training the encoder
         did not lower the validation loss below the probed head's, or with
         ``fine_tune_epochs=0``).
+    bands_ : int ndarray
+        With multi-band training light curves: their band codes, in order.
     config_ : dict
         Architecture actually used (from the parameters or the weights).
     device_ : str
@@ -231,6 +243,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
         "pooling": [StrOptions(set(_inference.POOLINGS))],
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "include_descriptors": ["boolean"],
+        "band_pooling": [StrOptions(set(BAND_POOLINGS))],
         "callbacks": [list, None],
         "device": [str],
         "random_state": ["random_state"],
@@ -246,8 +259,8 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
                  fine_tune="none", fine_tune_epochs=20, fine_tune_lr=None, head_epochs=100,
                  class_weight="balanced", inference_batch_size="auto", lr=1e-3,
                  validation_fraction=0.2, patience=10, pooling="mean", n_components=None,
-                 include_descriptors=False, callbacks=None, device="auto", precision="float32",
-                 random_state=None, verbose=0):
+                 include_descriptors=False, band_pooling="concat", callbacks=None,
+                 device="auto", precision="float32", random_state=None, verbose=0):
         self.d_model = d_model
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -280,6 +293,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
         self.pooling = pooling
         self.n_components = n_components
         self.include_descriptors = include_descriptors
+        self.band_pooling = band_pooling
         super().__init__(callbacks=callbacks, device=device, precision=precision,
                          random_state=random_state, verbose=verbose)
 
@@ -305,7 +319,10 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
         labels = None
         if self.fine_tune == "supervised":
             labels = self._encode_labels(y, n_samples_of(X))
-        prepared = self._prepare(X)
+        prepared = self._prepare(X, allow_bands=True)
+        if prepared.multiband and labels is not None:
+            raise ValueError('fine_tune="supervised" takes single-band light curves; embed '
+                             "multi-band ones (band_pooling) and train a classifier after.")
         seed = self._draw_seed()
         with self._fitting(seed):
             return self._fit_prepared(prepared, seed, _train_in_process, labels)
@@ -319,11 +336,12 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
         process.
         """
         weights = self._resolve_architecture()
+        self._fit_bands(prepared)
         self._check_times(prepared)
         training = self.max_epochs > 0 or labels is not None
         self._check_memory(prepared.light_curves, training)
-        pretraining = ((prepared.light_curves, self._periods(prepared))
-                       if self.max_epochs > 0 else None)
+        curves = self._training_curves(prepared) if self.max_epochs > 0 else None
+        pretraining = None if curves is None else (curves.light_curves, self._periods(curves))
         self._initialize_net(seed, weights, pretraining)
         if pretraining is not None:
             train(self.net_, len(prepared), seed)
@@ -364,18 +382,29 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
         check_is_fitted(self, "net_")
         rows = []
         for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            prepared = self._validated(chunk, first_index)
+            prepared = self._validated(chunk, first_index, allow_bands=True)
             columns = [self._pool_validated(prepared)]
             if hasattr(self, "output_projection_"):
                 self._check_output_pooling()
                 columns[0] = _output.project(columns[0], self.output_projection_)
             if self.include_descriptors:
                 columns.append(prepared.descriptors)
+                if prepared.multiband:
+                    columns.append(prepared.colours(self.bands_))
             rows.append(np.hstack(columns))
         return np.concatenate(rows)
 
     def _pool_validated(self, prepared):
-        """Pooled embeddings (``pooling``) of prepared light curves."""
+        """Pooled embeddings (``pooling``; ``band_pooling`` of multi-band light curves) of
+        prepared light curves, checked finite."""
+        if prepared.multiband:
+            return self._pool_bands(prepared)
+        pooled = self._pooled(prepared)
+        check_finite(pooled, prepared.light_curves, "embeddings", prepared.first_index)
+        return pooled
+
+    def _pooled(self, prepared):
+        """Pooled embeddings of prepared single-band light curves (not checked)."""
         combine_layers = None
         if self.pooling == "weighted_layers" and hasattr(self, "classifier_net_"):
             combine_layers = functools.partial(_combine_with_head,
@@ -385,7 +414,6 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
             pooled = _inference.pool_light_curves(
                 self.net_.module_.eval().encoder, prepared.light_curves, pooling=self.pooling,
                 device=self.net_.device, combine_layers=combine_layers, **args)
-        check_finite(pooled, prepared.light_curves, "embeddings", prepared.first_index)
         return pooled
 
     def _check_output_pooling(self):
@@ -406,7 +434,11 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, ModelBuildingM
                        if hasattr(self, "output_projection_") else self._n_pooled_features())
         prefix = self.__class__.__name__.lower()
         names = [f"{prefix}{index}" for index in range(n_embedding)]
-        return names + (list(_output.DESCRIPTOR_NAMES) if self.include_descriptors else [])
+        if not hasattr(self, "output_projection_"):
+            names = self._band_feature_names(names)
+        if self.include_descriptors:
+            names += list(_output.DESCRIPTOR_NAMES) + self._colour_names()
+        return names
 
     @available_if(lambda self: hasattr(self, "classifier_net_"))
     def predict_proba(self, X):

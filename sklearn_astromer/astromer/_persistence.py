@@ -11,8 +11,8 @@ from . import _output
 from ..pretrained import load_pretrained, model_files
 
 # Estimator settings saved beside the weights so that from_pretrained restores them.
-SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "batch_size",
-                "include_descriptors")
+SAVED_PARAMS = ("dropout", "mask_frac", "random_frac", "same_frac", "pooling", "band_pooling",
+                "batch_size", "include_descriptors")
 
 
 class PersistenceMixin:
@@ -27,6 +27,8 @@ class PersistenceMixin:
                           output_pooling=self.output_pooling_)
             state_dict.update({key: torch.from_numpy(value) for key, value in
                                _output.projection_tensors(self.output_projection_).items()})
+        if hasattr(self, "bands_"):
+            config["bands"] = self.bands_.tolist()
         if hasattr(self, "classifier_net_"):
             config["classes"] = self.classes_.tolist()
             state_dict.update({f"classifier.{key}": value for key, value in

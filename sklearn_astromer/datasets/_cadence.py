@@ -66,6 +66,10 @@ SURVEYS = {
     # ZTF r band (2018-2022, Palomar): 100-600 epochs
     "ztf": Survey("ztf", "r", 6400.0, 58200.0, 1500.0, 200.0, (1, 2), 0.03,
                   0.12, 0.40, 250, (80, 600), (13.0, 20.5), 0.01, 19.8, 0.004),
+    # Rubin LSST wide-fast-deep (10 years from 2025, Cerro Pachon): r band as the
+    # reference; ~800 visits over six bands (see datasets._bands for the split)
+    "rubin": Survey("rubin", "r", 6200.0, 60800.0, 3650.0, 180.0, (1, 2), 0.02,
+                    0.0, 0.38, 800, (300, 1200), (16.0, 24.0), 0.005, 23.9, 0.003),
 }
 
 

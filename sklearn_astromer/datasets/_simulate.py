@@ -1,5 +1,6 @@
 """Simulated light curves of variable stars as different surveys see them."""
 
+from dataclasses import replace
 from numbers import Integral
 
 import numpy as np
@@ -13,7 +14,8 @@ from ._cadence import (
     sample_times,
     sample_times_from,
 )
-from ._variability import CLASSES, sample_parameters, variation
+from ._bands import colour_offsets, survey_bands
+from ._variability import CLASSES, band_factor, sample_parameters, variation
 
 __all__ = ["make_light_curves"]
 
@@ -117,7 +119,7 @@ def simulate_light_curves(labels, stars, mean_magnitudes, survey, rng, *, n_obs=
 
 def make_light_curves(n_per_class=100, classes=None, survey="ogle", random_state=None, *,
                       n_obs=None, times_from=None, outlier_fraction=None, shuffle=True,
-                      return_params=False):
+                      return_params=False, bands=None):
     """Simulate labelled light curves of variable stars for one survey.
 
     Pulsating stars (RR Lyrae, Cepheids, delta Scuti) follow Fourier series
@@ -166,12 +168,21 @@ def make_light_curves(n_per_class=100, classes=None, survey="ogle", random_state
         Shuffle the stars; otherwise they come grouped by class.
     return_params : bool, default=False
         Also return the true parameters of every star.
+    bands : sequence of str or None, default=None
+        Observe in several filters: ``"ztf"`` has ``"g"``, ``"r"``, ``"i"``
+        and ``"rubin"`` ``"u"`` ... ``"y"``. The survey's epochs are shared
+        among the bands (ZTF: g and r alike, i rarer; Rubin: its
+        wide-fast-deep split), each band has its own depth, and a star keeps
+        its period and shape in every band while its mean magnitude follows
+        its class's colour and its amplitude the class's amplitude ratio
+        (see ``datasets._bands``). Light curves are then ``(L_i, 4)``: the
+        fourth column is the band's position in ``bands``.
 
     Returns
     -------
-    X : list of ndarray of shape (L_i, 3)
+    X : list of ndarray of shape (L_i, 3), or (L_i, 4) with ``bands``
         Light curves, float64, sorted by time: time (MJD, days), magnitude
-        (mag) and its 1-sigma error (mag).
+        (mag) and its 1-sigma error (mag)[, band code].
     y : ndarray of shape (n_samples,)
         Class labels (str).
     params : dict of ndarray, optional
@@ -214,10 +225,14 @@ def make_light_curves(n_per_class=100, classes=None, survey="ogle", random_state
     ).astype(str)
     stars, period, amplitude = sample_stars(labels, survey, rng)
     mean_magnitudes = sample_mean_magnitudes(survey, len(labels), rng, amplitude)
-    curves = simulate_light_curves(
-        labels, stars, mean_magnitudes, survey, rng, n_obs=n_obs, cadences=cadences,
-        outlier_fraction=outlier_fraction,
-    )
+    if bands is None:
+        curves = simulate_light_curves(
+            labels, stars, mean_magnitudes, survey, rng, n_obs=n_obs, cadences=cadences,
+            outlier_fraction=outlier_fraction,
+        )
+    else:
+        curves = simulate_multiband_curves(labels, stars, mean_magnitudes, survey, bands, rng,
+                                           n_obs=n_obs, outlier_fraction=outlier_fraction)
     params = {
         "period": period,
         "amplitude": amplitude,
@@ -230,3 +245,38 @@ def make_light_curves(n_per_class=100, classes=None, survey="ogle", random_state
     if return_params:
         return X, y, {key: values[order] for key, values in params.items()}
     return X, y
+
+
+def simulate_multiband_curves(labels, stars, mean_magnitudes, survey, bands, rng, *,
+                              n_obs=None, outlier_fraction=None):
+    """Observed ``(L, 4)`` light curves (the last column: position in ``bands``).
+
+    ``mean_magnitudes`` are in the survey's reference band; each band adds
+    the star's colour, scales the shared variation by the class's amplitude
+    ratio and observes it at the band's own epochs and depth.
+    """
+    table = survey_bands(survey, list(bands))
+    colours = colour_offsets(labels, [table[band][0] for band in bands], survey.wavelength, rng)
+    shares = np.array([table[band][1] for band in bands])
+    band_surveys = [replace(survey, reference_magnitude=survey.reference_magnitude
+                            + table[band][2]) for band in bands]
+    curves = []
+    counts = sample_n_obs(survey, n_obs, len(labels), rng)
+    for star_index, (name, star, mean, count) in enumerate(
+            zip(labels, stars, mean_magnitudes, counts)):
+        per_band = rng.multinomial(count, shares)
+        times = [sample_times(survey, n, rng) if n else np.empty(0) for n in per_band]
+        every_time = np.concatenate(times)
+        order = np.argsort(every_time, kind="stable")
+        shared = np.empty(len(every_time))
+        shared[order] = variation(name, every_time[order], star, rng)
+        pieces = np.split(shared, np.cumsum(per_band)[:-1])
+        observed = []
+        for code, band in enumerate(bands):
+            ratio = band_factor(name, band) / band_factor(name, survey.band)
+            true = mean + colours[star_index, code] + ratio * pieces[code]
+            curve = observe(band_surveys[code], times[code], true, rng, outlier_fraction)
+            observed.append(np.column_stack([curve, np.full(len(curve), float(code))]))
+        curve = np.concatenate(observed)
+        curves.append(curve[np.argsort(curve[:, 0], kind="stable")])
+    return curves

@@ -32,11 +32,15 @@ CLASS_DESCRIPTIONS = {
 
 # Amplitude in a band relative to the OGLE I band (pulsation amplitudes grow
 # towards the blue; spot contrast grows to the blue; eclipses are taken as grey).
+# The SDSS-like u, i, z, y of the multi-band surveys follow the same trends.
 _BAND_FACTORS = {
-    "pulsator": {"I": 1.0, "R": 1.25, "o": 1.2, "r": 1.35, "V": 1.6, "g": 1.9},
-    "lpv": {"I": 1.0, "R": 1.5, "o": 1.4, "r": 1.7, "V": 2.3, "g": 2.6},
+    "pulsator": {"I": 1.0, "R": 1.25, "o": 1.2, "r": 1.35, "V": 1.6, "g": 1.9, "u": 2.3,
+                 "i": 1.05, "z": 0.9, "y": 0.85},
+    "lpv": {"I": 1.0, "R": 1.5, "o": 1.4, "r": 1.7, "V": 2.3, "g": 2.6, "u": 3.0, "i": 1.2,
+            "z": 0.9, "y": 0.8},
     "binary": {},
-    "spot": {"I": 1.0, "R": 1.15, "o": 1.1, "r": 1.2, "V": 1.35, "g": 1.5},
+    "spot": {"I": 1.0, "R": 1.15, "o": 1.1, "r": 1.2, "V": 1.35, "g": 1.5, "u": 1.8,
+             "i": 1.05, "z": 0.95, "y": 0.9},
 }
 _FAMILY = {
     "RRab": "pulsator", "RRc": "pulsator", "Cep": "pulsator", "DSCT": "pulsator",

@@ -215,3 +215,31 @@ def test_feature_baseline_is_informative_but_not_perfect(survey):
     forest = RandomForestClassifier(n_estimators=200, random_state=0).fit(train, y_train)
     score = f1_score(y_test, forest.predict(test), average="macro")
     assert 0.4 < score < 0.98  # chance is 0.1
+
+
+@pytest.mark.parametrize("survey, bands", [("ztf", ("g", "r")), ("ztf", ("g", "r", "i")),
+                                           ("rubin", tuple("ugrizy"))])
+def test_multiband_surveys_share_the_period_and_differ_in_colour(survey, bands):
+    X, y, params = make_light_curves(4, classes=["RRab", "Mira"], survey=survey, bands=bands,
+                                     random_state=0, return_params=True)
+    assert all(curve.shape[1] == 4 for curve in X)
+    codes = np.concatenate([curve[:, 3] for curve in X])
+    assert set(np.unique(codes)) <= set(range(len(bands))) and (np.diff(X[0][:, 0]) >= 0).all()
+    from sklearn_astromer._bands import colour_summaries, multiband_periods
+    from sklearn_astromer._validation import check_light_curves
+
+    light_curves = check_light_curves(X, allow_bands=True)
+    frequencies, _ = multiband_periods(light_curves)
+    rrab = (y == "RRab")
+    # The RR Lyrae's shared period is found over all bands.
+    np.testing.assert_allclose(1 / frequencies[rrab], params["period"][rrab], rtol=0.01)
+    if bands[:2] == ("g", "r"):
+        g_minus_r = colour_summaries(light_curves, np.arange(len(bands)))[:, 0]
+        assert np.nanmedian(g_minus_r[y == "Mira"]) > np.nanmedian(g_minus_r[rrab]) + 0.5
+
+
+def test_multiband_needs_known_bands():
+    with pytest.raises(ValueError, match="bands must be distinct bands of 'ztf'"):
+        make_light_curves(1, classes=["RRab"], survey="ztf", bands=("g", "u"))
+    with pytest.raises(ValueError, match="has no multi-band model"):
+        make_light_curves(1, classes=["RRab"], survey="ogle", bands=("I",))

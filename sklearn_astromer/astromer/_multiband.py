@@ -1,0 +1,91 @@
+"""Multi-band light curves through a single-band ASTROMER (a mixin of the estimator).
+
+Each band's observations are embedded as a light curve of their own, with
+the period the bands share (:func:`~sklearn_astromer._bands.multiband_periods`),
+and the per-band embeddings are concatenated in the order of ``bands_`` (NaN
+columns for a band a light curve lacks) or averaged over the bands present
+(``band_pooling``). Pre-training sees every (light curve, band) pair as a
+light curve.
+"""
+
+import numpy as np
+
+from .._bands import colour_names, per_band_curves
+from .._finite import non_finite_error
+from .._prepared import PreparedLightCurves
+from .._validation import format_indices
+
+BAND_POOLINGS = ("concat", "mean")
+
+
+class MultibandMixin:
+    """Band handling of :class:`AstromerEmbedder`: ``bands_``, per-band pooling, colours."""
+
+    def _fit_bands(self, prepared):
+        """Set (or clear) ``bands_`` from the training light curves."""
+        self.__dict__.pop("bands_", None)
+        if prepared.multiband:
+            self.bands_ = np.unique(prepared.light_curves.bands)
+
+    def _check_bands(self, prepared):
+        """Refuse light curves whose bands this fitted model does not know."""
+        fitted = hasattr(self, "bands_")
+        if prepared.multiband != fitted:
+            raise ValueError(
+                "This model was fitted on multi-band light curves (a band column): give "
+                "(n_observations, 4) arrays." if fitted else
+                "These light curves have a band column but the model was fitted on "
+                "single-band ones: fit it on multi-band light curves (max_epochs=0 keeps the "
+                "weights) so that it learns the bands (bands_).")
+        if not fitted:
+            return
+        bands = prepared.light_curves.bands
+        unknown = ~np.isin(bands, self.bands_)
+        if unknown.any():
+            samples = np.repeat(np.arange(len(prepared)), prepared.light_curves.lengths)
+            raise ValueError(
+                f"Light curve(s) {format_indices(np.unique(samples[unknown]) + prepared.first_index)}"
+                f" have band code(s) {sorted(set(bands[unknown].tolist()))[:5]} that the model "
+                f"was not fitted on (bands_ = {self.bands_.tolist()}).")
+
+    def _training_curves(self, prepared):
+        """Light curves to pre-train on: each (light curve, band) pair of multi-band input."""
+        if not prepared.multiband:
+            return prepared
+        light_curves, curve_index = per_band_curves(prepared.light_curves)
+        periods = (tuple(np.asarray(part)[curve_index] for part in prepared.periods)
+                   if self.config_["period_input"] else None)
+        return PreparedLightCurves(light_curves, prepared.first_index, prepared.n_jobs,
+                                   periods=periods)
+
+    def _pool_bands(self, prepared):
+        """Per-band pooled embeddings of multi-band light curves, combined (``band_pooling``)."""
+        n_features = self._n_pooled_features()
+        if self.config_["period_input"]:
+            prepared.periods  # the shared periods, searched once for every band
+        columns = []
+        for band in self.bands_:
+            subset, rows = prepared.band(band)
+            pooled = np.full((len(prepared), n_features), np.nan, np.float32)
+            if len(rows):
+                pooled[rows] = self._pooled(subset)
+                bad = ~np.isfinite(pooled[rows]).all(axis=1)
+                if bad.any():
+                    raise non_finite_error(prepared.light_curves, rows[bad], "embeddings",
+                                           prepared.first_index)
+            columns.append(pooled)
+        if self.band_pooling == "concat":
+            return np.hstack(columns)
+        stacked = np.stack(columns)
+        present = np.isfinite(stacked[..., 0])
+        return (np.where(present[..., None], stacked, 0.0).sum(axis=0)
+                / present.sum(axis=0)[:, None]).astype(np.float32)
+
+    def _band_feature_names(self, names):
+        """Pooled-embedding names per band (concatenated pooling), then the colours'."""
+        if not hasattr(self, "bands_") or self.band_pooling != "concat":
+            return names
+        return [f"{name}_band{band}" for band in self.bands_ for name in names]
+
+    def _colour_names(self):
+        return colour_names(self.bands_.tolist()) if hasattr(self, "bands_") else []
