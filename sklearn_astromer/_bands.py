@@ -122,7 +122,9 @@ def band_subset(light_curves, band):
     any, and which light curves those are."""
     kept = light_curves.select(light_curves.bands == band)
     rows = np.flatnonzero(kept.lengths > 0)
-    return kept.subset(rows), rows
+    subset = kept.subset(rows)
+    subset.bands = None  # one band: a single-band light curve
+    return subset, rows
 
 
 def per_band_curves(light_curves):

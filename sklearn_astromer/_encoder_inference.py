@@ -115,7 +115,7 @@ def windows_to_tensors(windows, device, magnitudes=None, mask_in=None):
     """Move a batch of windows to ``device`` as the encoder's keyword arguments.
 
     ``phases`` and ``descriptors`` are included when the windows carry them
-    (a model with a period input).
+    (a model with a period input), and so are ``bands`` (a multi-band model).
     """
     magnitudes = windows.magnitudes if magnitudes is None else magnitudes
     mask_in = ~windows.valid if mask_in is None else mask_in
@@ -127,6 +127,8 @@ def windows_to_tensors(windows, device, magnitudes=None, mask_in=None):
     if windows.phases is not None:
         inputs["phases"] = to_device(windows.phases, device)
         inputs["descriptors"] = to_device(windows.descriptors, device)
+    if windows.bands is not None:
+        inputs["bands"] = to_device(windows.bands, device)
     return inputs
 
 

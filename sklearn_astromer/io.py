@@ -28,8 +28,9 @@ from ._readers import (
 from ._validation import as_list_of_arrays
 
 
-def _needed_columns(id_col, time_col, mag_col, err_col, columns):
-    needed = [id_col, time_col, mag_col] + ([err_col] if err_col is not None else [])
+def _needed_columns(id_col, time_col, mag_col, err_col, columns, band_col=None):
+    needed = ([id_col, time_col, mag_col] + ([err_col] if err_col is not None else [])
+              + ([band_col] if band_col is not None else []))
     extra = [name for name in (columns or ()) if name not in needed]
     return needed + extra, extra
 
@@ -191,11 +192,9 @@ def light_curves_from_table(table, *, id_col="object_id", time_col="time", mag_c
     pd = import_pandas()
     if not isinstance(table, pd.DataFrame):
         table = table.to_pandas() if hasattr(table, "to_pandas") else pd.DataFrame(table)
-    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
-    needed += [] if band_col is None else [band_col]
+    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
     _check_present(table.columns, needed, "The table")
-    return _split_frame(table, id_col, time_col, mag_col, err_col,
-                        [name for name in extra if name != band_col], band_col, bands)
+    return _split_frame(table, id_col, time_col, mag_col, err_col, extra, band_col, bands)
 
 
 def light_curves_to_table(light_curves, ids=None, *, id_col="object_id", time_col="time",
@@ -247,7 +246,7 @@ def _check_parquet_columns(files, needed):
 
 
 def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_col="mag",
-                              err_col="err", columns=None):
+                              err_col="err", columns=None, band_col=None, bands=None):
     """Read light curves from a long table in one Parquet file or a directory of them.
 
     Only the needed columns are read. Files of a directory (``*.parquet``,
@@ -263,6 +262,10 @@ def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_
     err_col : str or None, default="err"
         As in :func:`light_curves_from_table`.
     columns : list of str, optional
+        As in :func:`light_curves_from_table`.
+    band_col : str or None, default=None
+        As in :func:`light_curves_from_table` (multi-band tables).
+    bands : sequence or None, default=None
         As in :func:`light_curves_from_table`.
 
     Returns
@@ -290,14 +293,14 @@ def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_
     _, pq = import_pyarrow_parquet()
     pd = import_pandas()
     files = parquet_files(path)
-    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
+    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
     _check_parquet_columns(files, needed)
     frames = []
     for file in files:
         with parquet_errors(file):
             frames.append(to_pandas(pq.read_table(file, columns=needed)))
     return _split_frame(pd.concat(frames, ignore_index=True), id_col, time_col, mag_col,
-                        err_col, extra)
+                        err_col, extra, band_col, bands)
 
 
 def _last_object_start(ids):
@@ -307,7 +310,8 @@ def _last_object_start(ids):
 
 
 def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id", time_col="time",
-                              mag_col="mag", err_col="err", columns=None):
+                              mag_col="mag", err_col="err", columns=None, band_col=None,
+                              bands=None):
     """Stream light curves from Parquet, a chunk of whole light curves at a time.
 
     Reads ``batch_rows`` rows at a time (:meth:`pyarrow.parquet.ParquetFile.iter_batches`,
@@ -332,6 +336,10 @@ def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id",
     err_col : str or None, default="err"
         As in :func:`light_curves_from_table`.
     columns : list of str, optional
+        As in :func:`light_curves_from_table`.
+    band_col : str or None, default=None
+        As in :func:`light_curves_from_table` (multi-band tables).
+    bands : sequence or None, default=None
         As in :func:`light_curves_from_table`.
 
     Yields
@@ -358,7 +366,7 @@ def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id",
         raise ValueError(f"batch_rows must be a positive integer; got {batch_rows!r}.")
     pd = import_pandas()
     files = parquet_files(path)
-    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns)
+    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
     _check_parquet_columns(files, needed)
     batches = (frame for _, frame in parquet_frames(files, batch_rows, needed))
     carry, batch = None, next(batches, None)
@@ -370,7 +378,8 @@ def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id",
         complete, carry = frame.iloc[:start], frame.iloc[start:]
         if len(complete):
             _check_contiguous(complete[id_col], id_col)
-            yield _split_frame(complete, id_col, time_col, mag_col, err_col, extra)
+            yield _split_frame(complete, id_col, time_col, mag_col, err_col, extra, band_col,
+                               bands)
 
 
 def _check_contiguous(ids, id_col):

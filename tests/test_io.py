@@ -281,3 +281,22 @@ def test_band_column_gives_band_codes():
         light_curves_from_table(table, band_col="band", bands=["g"])
     with pytest.raises(ValueError, match=r"no column\(s\) \['filter'\]"):
         light_curves_from_table(table, band_col="filter", bands=["g", "r"])
+
+
+def test_parquet_readers_take_the_band_column(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    table = pd.DataFrame({"object_id": ["a", "a", "b", "b", "a"],
+                          "time": [1.0, 2.0, 1.0, 3.0, 0.5],
+                          "mag": [15.0, 15.3, 16.0, 16.2, 15.1], "err": 0.01,
+                          "band": ["g", "r", "r", "g", "r"]})
+    table.sort_values("object_id").to_parquet(tmp_path / "bands.parquet")
+    expected, ids = light_curves_from_table(table, band_col="band", bands=["g", "r"])
+    curves, read_ids = read_parquet_light_curves(tmp_path / "bands.parquet", band_col="band",
+                                                 bands=["g", "r"])
+    streamed = [curve for chunk, _ in iter_parquet_light_curves(
+        tmp_path / "bands.parquet", batch_rows=2, band_col="band", bands=["g", "r"])
+        for curve in chunk]
+    for got in (curves, streamed):
+        for curve, reference in zip(got, expected):
+            np.testing.assert_array_equal(curve, reference)

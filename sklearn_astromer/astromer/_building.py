@@ -26,12 +26,15 @@ from ..preprocessing.ranges import check_time_ranges
 from ..pretrained import check_state_dict, expected_shapes, load_pretrained, model_files
 
 ARCHITECTURE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "max_obs",
-                     "time_encoding", "period_input", "n_harmonics", "magnitude_scaling")
+                     "time_encoding", "period_input", "n_harmonics", "magnitude_scaling",
+                     "n_bands")
 # What a config written before a key existed means by it (the published weights' values).
 ARCHITECTURE_DEFAULTS = {"time_encoding": "paper", "period_input": False, "n_harmonics": 4,
-                         "magnitude_scaling": "none"}
+                         "magnitude_scaling": "none", "n_bands": 0}
 MODULE_KEYS = ("d_model", "n_layers", "n_heads", "d_ff", "variant", "pe_base", "time_encoding",
-               "period_input", "n_harmonics")
+               "period_input", "n_harmonics", "n_bands")
+#: Most bands a joint multi-band model may embed (Rubin has six).
+MAX_BANDS = 64
 # The period input of new models: its phase harmonics, and whether it is on by default.
 N_HARMONICS = 4
 DEFAULT_PERIOD_INPUT = True
@@ -101,10 +104,12 @@ class ModelBuildingMixin:
         """``(config, state_dict)``: from ``pretrained`` (the weights' own), else the parameters."""
         if self.pretrained is None:
             config = {key: getattr(self, key) for key in ARCHITECTURE_KEYS
-                      if key != "n_harmonics"}
+                      if key not in ("n_harmonics", "n_bands")}
             config["period_input"] = (DEFAULT_PERIOD_INPUT if self.period_input == "auto"
                                       else bool(self.period_input))
             config["n_harmonics"] = N_HARMONICS
+            config["n_bands"] = (len(self.bands_) if hasattr(self, "bands_")
+                                 and self.multiband != "per_band" else 0)
             return config, None
         config, state_dict = load_pretrained(self.pretrained)
         config_file, weights_file = model_files(self.pretrained)
@@ -119,6 +124,7 @@ class ModelBuildingMixin:
                              "period_input=False cannot remove it.")
         if self.period_input is True:
             config["period_input"] = True
+        self._check_saved_bands(config, config_file)
         # Before the model is built: weights that do not fit fail here, naming
         # the file, rather than after allocating the model their config describes.
         shapes = expected_shapes(AstromerModel, **{key: config[key] for key in MODULE_KEYS})
@@ -191,7 +197,7 @@ class ModelBuildingMixin:
         if added:
             self.net_.module_.encoder.period_embedding.zero_()
         if saved["bands"] is not None:
-            self.bands_ = _saved_bands(saved["bands"], model_files(self.pretrained)[0])
+            self.bands_ = saved_bands(saved["bands"], model_files(self.pretrained)[0])
         projection = _output.projection_from(state_dict)
         if self.n_components is not None and projection is not None:
             self.output_projection_, self.output_pooling_ = projection, saved["output_pooling"]
@@ -332,7 +338,14 @@ class ModelBuildingMixin:
             autocast_dtype=self._training_dtype(), **params)
 
 
-def _saved_bands(bands, origin):
+def check_n_bands(n_bands, origin):
+    """Refuse a saved ``n_bands`` that is no integer in [0, MAX_BANDS]."""
+    if not isinstance(n_bands, int) or isinstance(n_bands, bool) or not 0 <= n_bands <= MAX_BANDS:
+        raise ValueError(f"{origin}: 'n_bands' must be an integer from 0 to {MAX_BANDS}, not "
+                         f"{n_bands!r}.")
+
+
+def saved_bands(bands, origin):
     """The band codes saved with a model, checked."""
     codes = np.asarray(bands)
     if (codes.ndim != 1 or not len(codes) or codes.dtype.kind not in "iu" or (codes < 0).any()

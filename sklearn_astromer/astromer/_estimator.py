@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _encoder_inference as _inference
 from . import _output, _supervised
 from ._building import ModelBuildingMixin
-from ._multiband import BAND_POOLINGS, MultibandMixin
+from ._multiband import BAND_POOLINGS, MULTIBAND_MODES, MultibandMixin
 from ._observations import ObservationOutputsMixin
 from ._persistence import PersistenceMixin
 from .._base import PRECISIONS, BaseEmbedder, n_samples_of
@@ -147,13 +147,21 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         a period flag, ``log10`` spread and ``log10`` median error (and, for
         multi-band light curves, the colours and amplitude ratios of
         neighbouring bands).
+    multiband : {"auto", "joint", "per_band"}, default="auto"
+        How multi-band light curves (a fourth column: band code) are
+        modelled. ``"joint"``: every band's observations in one sequence,
+        each observation adding a learned band embedding (each band's
+        magnitudes centred on their own mean in a window), with one period
+        for all bands; the architecture gets ``n_bands``. ``"per_band"``:
+        each band embedded on its own by a single-band model, with the
+        period the bands share (``band_pooling``). ``"auto"``: joint for new
+        models fitted on multi-band light curves, as trained for
+        ``pretrained`` weights (the published ones embed one band at a time).
     band_pooling : {"concat", "mean"}, default="concat"
-        Multi-band light curves (a fourth column: band code): each band is
-        embedded on its own, with the period the bands share, and the
-        per-band embeddings are concatenated in the order of ``bands_``
-        (NaN columns for a band a light curve lacks) or averaged over the
-        bands present. Pre-training sees each band of each light curve as a
-        light curve.
+        Per-band embeddings (``multiband`` per band): concatenated in the
+        order of ``bands_`` (NaN columns for a band a light curve lacks) or
+        averaged over the bands present. Pre-training sees each band of each
+        light curve as a light curve.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
@@ -244,6 +252,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "include_descriptors": ["boolean"],
         "band_pooling": [StrOptions(set(BAND_POOLINGS))],
+        "multiband": [StrOptions(set(MULTIBAND_MODES))],
         "callbacks": [list, None],
         "device": [str],
         "random_state": ["random_state"],
@@ -259,7 +268,8 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
                  fine_tune="none", fine_tune_epochs=20, fine_tune_lr=None, head_epochs=100,
                  class_weight="balanced", inference_batch_size="auto", lr=1e-3,
                  validation_fraction=0.2, patience=10, pooling="mean", n_components=None,
-                 include_descriptors=False, band_pooling="concat", callbacks=None,
+                 include_descriptors=False, multiband="auto", band_pooling="concat",
+                 callbacks=None,
                  device="auto", precision="float32", random_state=None, verbose=0):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -293,6 +303,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         self.pooling = pooling
         self.n_components = n_components
         self.include_descriptors = include_descriptors
+        self.multiband = multiband
         self.band_pooling = band_pooling
         super().__init__(callbacks=callbacks, device=device, precision=precision,
                          random_state=random_state, verbose=verbose)
@@ -320,9 +331,6 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         if self.fine_tune == "supervised":
             labels = self._encode_labels(y, n_samples_of(X))
         prepared = self._prepare(X, allow_bands=True)
-        if prepared.multiband and labels is not None:
-            raise ValueError('fine_tune="supervised" takes single-band light curves; embed '
-                             "multi-band ones (band_pooling) and train a classifier after.")
         seed = self._draw_seed()
         with self._fitting(seed):
             return self._fit_prepared(prepared, seed, _train_in_process, labels)
@@ -335,8 +343,13 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         ``train``. Supervised fine-tuning (``labels``) always runs in this
         process.
         """
-        weights = self._resolve_architecture()
         self._fit_bands(prepared)
+        weights = self._resolve_architecture()
+        if prepared.multiband and labels is not None and not self._joint():
+            raise ValueError('fine_tune="supervised" of a model that embeds one band at a time '
+                             "takes single-band light curves: embed multi-band ones "
+                             "(band_pooling) and train a classifier after, or train a joint "
+                             "multi-band model (multiband='joint').")
         self._check_times(prepared)
         training = self.max_epochs > 0 or labels is not None
         self._check_memory(prepared.light_curves, training)
@@ -347,7 +360,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
             train(self.net_, len(prepared), seed)
             release_training_data(self.net_)
         if labels is not None:
-            self._fit_supervised(prepared, labels, seed + 2)
+            self._fit_supervised(self._model_input(prepared), labels, seed + 2)
         self.net_.module_.eval()
         self._fit_output_projection(prepared, seed)
         self.net_.module_.eval()
@@ -397,9 +410,9 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
     def _pool_validated(self, prepared):
         """Pooled embeddings (``pooling``; ``band_pooling`` of multi-band light curves) of
         prepared light curves, checked finite."""
-        if prepared.multiband:
+        if prepared.multiband and not self._joint():
             return self._pool_bands(prepared)
-        pooled = self._pooled(prepared)
+        pooled = self._pooled(self._model_input(prepared))
         check_finite(pooled, prepared.light_curves, "embeddings", prepared.first_index)
         return pooled
 
@@ -456,7 +469,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         model = self.classifier_net_.module_.eval()
         probabilities = []
         for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            prepared = self._validated(chunk, first_index)
+            prepared = self._model_input(self._validated(chunk, first_index, allow_bands=True))
             with self._inference_context():
                 logits = _supervised.predict_logits(model, prepared.light_curves,
                                                     device=self.net_.device,

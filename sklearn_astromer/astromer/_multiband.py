@@ -8,14 +8,18 @@ columns for a band a light curve lacks) or averaged over the bands present
 light curve.
 """
 
+import copy
+
 import numpy as np
 
+from ._building import check_n_bands, saved_bands
 from .._bands import colour_names, per_band_curves
 from .._finite import non_finite_error
 from .._prepared import PreparedLightCurves
 from .._validation import format_indices
 
 BAND_POOLINGS = ("concat", "mean")
+MULTIBAND_MODES = ("auto", "joint", "per_band")
 
 
 class MultibandMixin:
@@ -26,6 +30,40 @@ class MultibandMixin:
         self.__dict__.pop("bands_", None)
         if prepared.multiband:
             self.bands_ = np.unique(prepared.light_curves.bands)
+
+    def _joint(self):
+        """Whether the model embeds every band in one sequence (band embeddings)."""
+        return self.config_.get("n_bands", 0) > 0
+
+    def _check_saved_bands(self, config, origin):
+        """Weights and training light curves must agree on the bands (``pretrained``)."""
+        check_n_bands(config["n_bands"], origin)
+        multiband = hasattr(self, "bands_")
+        if config["n_bands"]:
+            saved = saved_bands(config.get("bands"), origin)
+            if len(saved) != config["n_bands"] or self.multiband == "per_band":
+                raise ValueError(f"{origin}: a joint model of {config['n_bands']} bands (saved "
+                                 f"bands {config.get('bands')}); multiband='per_band' cannot "
+                                 "use it." if self.multiband == "per_band" else
+                                 f"{origin}: 'bands' does not list the {config['n_bands']} bands "
+                                 "of its n_bands.")
+            if multiband and not np.array_equal(saved, self.bands_):
+                raise ValueError(f"{origin}: the model embeds bands {saved.tolist()}; these "
+                                 f"light curves have bands {self.bands_.tolist()}.")
+        elif self.multiband == "joint" and multiband:
+            raise ValueError(f"{origin}: these weights embed one band at a time; "
+                             "multiband='joint' needs a model trained on multi-band light "
+                             "curves (or multiband='per_band').")
+
+    def _model_input(self, prepared):
+        """What the encoder takes: for a joint model, the light curves with each
+        observation's band as its position in ``bands_``."""
+        if not (prepared.multiband and self._joint()):
+            return prepared
+        light_curves = copy.copy(prepared.light_curves)
+        light_curves.bands = np.searchsorted(self.bands_, light_curves.bands)
+        return PreparedLightCurves(light_curves, prepared.first_index, prepared.n_jobs,
+                                   periods=prepared._periods)
 
     def _check_bands(self, prepared):
         """Refuse light curves whose bands this fitted model does not know."""
@@ -49,9 +87,10 @@ class MultibandMixin:
                 f"was not fitted on (bands_ = {self.bands_.tolist()}).")
 
     def _training_curves(self, prepared):
-        """Light curves to pre-train on: each (light curve, band) pair of multi-band input."""
-        if not prepared.multiband:
-            return prepared
+        """Light curves to pre-train on: each (light curve, band) pair of multi-band input,
+        or the multi-band light curves themselves for a joint model."""
+        if not prepared.multiband or self._joint():
+            return self._model_input(prepared)
         light_curves, curve_index = per_band_curves(prepared.light_curves)
         periods = (tuple(np.asarray(part)[curve_index] for part in prepared.periods)
                    if self.config_["period_input"] else None)
@@ -83,7 +122,7 @@ class MultibandMixin:
 
     def _band_feature_names(self, names):
         """Pooled-embedding names per band (concatenated pooling), then the colours'."""
-        if not hasattr(self, "bands_") or self.band_pooling != "concat":
+        if not hasattr(self, "bands_") or self.band_pooling != "concat" or self._joint():
             return names
         return [f"{name}_band{band}" for band in self.bands_ for name in names]
 

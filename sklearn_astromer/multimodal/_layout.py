@@ -222,6 +222,10 @@ def photometry_weights(init):
     if missing:
         raise ValueError(f"{model_files(source)[0]}: the config of photometry_init lacks "
                          f"{missing}.")
+    if config.get("n_bands", 0):
+        raise ValueError("photometry_init is a joint multi-band model (n_bands="
+                         f"{config['n_bands']}); the multimodal towers take one band per "
+                         "light-curve column: start them from a single-band model.")
     # The tower takes the encoder's inputs as trained: time encoding, period
     # input (the light curves' periods, searched once per call), scaled magnitudes.
     architecture = {**{key: config[key] for key in PHOTOMETRY_KEYS}, **tower_inputs(config)}

@@ -32,7 +32,7 @@ class AstromerModel(nn.Module):
                 nn.init.xavier_uniform_(module.weight)
                 nn.init.zeros_(module.bias)
 
-    def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None):
+    def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None, bands=None):
         """Reconstruct ``(batch, length)`` zero-mean magnitudes from a batch of windows.
 
         Parameters
@@ -41,13 +41,16 @@ class AstromerModel(nn.Module):
             The windows, as :meth:`AstromerEncoder.forward` takes them.
         phases, descriptors : Tensor, optional
             The period input, as :meth:`AstromerEncoder.forward` takes it.
+        bands : int Tensor of shape (batch, length), optional
+            Each observation's band (an encoder with ``n_bands``).
 
         Returns
         -------
         Tensor of shape (batch, length)
             Reconstructed zero-mean magnitudes.
         """
-        return self.head(self.encoder(times, magnitudes, mask_in, phases, descriptors))
+        return self.head(self.encoder(times, magnitudes, mask_in, phases, descriptors,
+                                      bands=bands))
 
 
 class AstromerClassifierModel(nn.Module):
@@ -70,7 +73,7 @@ class AstromerClassifierModel(nn.Module):
         self.encoder = encoder
         self.classifier = classifier
 
-    def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None):
+    def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None, bands=None):
         """Class logits of a batch of windows.
 
         Parameters
@@ -78,12 +81,15 @@ class AstromerClassifierModel(nn.Module):
         times, magnitudes, mask_in, phases, descriptors : Tensor
             As :meth:`AstromerModel.forward` takes them, but nothing is masked:
             ``mask_in`` is True on padding only.
+        bands : int Tensor of shape (batch, length), optional
+            Each observation's band (an encoder with ``n_bands``).
 
         Returns
         -------
         Tensor of shape (batch, n_classes)
             Class logits.
         """
-        layers = self.encoder(times, magnitudes, mask_in, phases, descriptors, return_layers=True)
+        layers = self.encoder(times, magnitudes, mask_in, phases, descriptors,
+                              return_layers=True, bands=bands)
         pooled = torch.stack([masked_mean(layer, ~mask_in) for layer in layers], dim=1)
         return self.classifier(pooled)

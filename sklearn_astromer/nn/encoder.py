@@ -104,6 +104,10 @@ class AstromerEncoder(nn.Module):
         forward pass then needs ``phases`` and ``descriptors``.
     n_harmonics : int, default=4
         Phase harmonics of the period input.
+    n_bands : int, default=0
+        Multi-band light curves in one sequence: each observation's band
+        (0 .. ``n_bands - 1``) adds a learned band embedding, and the
+        forward pass then needs ``bands``. 0: single band.
 
     Notes
     -----
@@ -123,6 +127,7 @@ class AstromerEncoder(nn.Module):
         time_encoding="paper",
         period_input=False,
         n_harmonics=4,
+        n_bands=0,
     ):
         super().__init__()
         if variant not in VARIANTS:
@@ -132,6 +137,7 @@ class AstromerEncoder(nn.Module):
         self.input_projection = nn.Linear(1, d_model)
         self.period_embedding = (PeriodInputEmbedding(d_model, n_harmonics) if period_input
                                  else None)
+        self.band_embedding = nn.Embedding(n_bands, d_model) if n_bands else None
         self.input_dropout = Dropout(dropout)
         if variant == "corrected":
             self.mask_token = nn.Parameter(torch.zeros(()))
@@ -164,8 +170,9 @@ class AstromerEncoder(nn.Module):
             return torch.clamp(hidden.unsqueeze(-1) + hidden.unsqueeze(-2), max=1.0).unsqueeze(1)
         return (~mask_in)[:, None, None, :]
 
-    def embed_inputs(self, times, magnitudes, mask_in, phases=None, descriptors=None):
-        """The input embedding: projected magnitudes + time encoding (+ period input).
+    def embed_inputs(self, times, magnitudes, mask_in, phases=None, descriptors=None,
+                     bands=None):
+        """The input embedding: projected magnitudes + time encoding (+ period input, + band).
 
         Parameters
         ----------
@@ -173,6 +180,8 @@ class AstromerEncoder(nn.Module):
             The windows, as :meth:`forward` takes them.
         phases, descriptors : Tensor, optional
             The period input, as :meth:`forward` takes it.
+        bands : int Tensor of shape (batch, length), optional
+            Each observation's band, as :meth:`forward` takes it.
 
         Returns
         -------
@@ -188,10 +197,14 @@ class AstromerEncoder(nn.Module):
             if phases is None or descriptors is None:
                 raise ValueError("This encoder has a period input: pass phases and descriptors.")
             x = x + self.period_embedding(phases, descriptors).to(x.dtype)
+        if self.band_embedding is not None:
+            if bands is None:
+                raise ValueError("This encoder takes multi-band windows: pass bands.")
+            x = x + self.band_embedding(bands).to(x.dtype)
         return self.input_dropout(x)
 
     def forward(self, times, magnitudes, mask_in, phases=None, descriptors=None,
-                return_weights=False, return_layers=False):
+                return_weights=False, return_layers=False, bands=None):
         """Embed a batch of windows.
 
         Parameters
@@ -213,12 +226,14 @@ class AstromerEncoder(nn.Module):
         return_layers : bool, default=False
             Return the list of every layer's output instead, the input
             embedding first (``n_layers + 1`` tensors).
+        bands : int Tensor of shape (batch, length), optional
+            Band of each observation (needed with ``n_bands``).
 
         Returns
         -------
         Tensor of shape (batch, length, d_model), or a list of them
         """
-        x = self.embed_inputs(times, magnitudes, mask_in, phases, descriptors)
+        x = self.embed_inputs(times, magnitudes, mask_in, phases, descriptors, bands)
         attn_mask = self.attention_mask(mask_in)
         if attn_mask is not None and self.variant == "paper":
             attn_mask = attn_mask.to(x.dtype)

@@ -41,6 +41,10 @@ class Windows:
         periods are given.
     descriptors : float32 ndarray of shape (n_windows, n_descriptors) or None
         :func:`window_descriptors`; only when periods are given.
+    bands : int64 ndarray of shape (n_windows, width) or None
+        Band of each observation (0 on padding), for light curves with
+        ``bands``; each band's magnitudes are then centred on their own mean
+        within the window (``mean_magnitudes`` leaves those offsets out).
     """
 
     times: np.ndarray
@@ -53,6 +57,7 @@ class Windows:
     magnitude_scales: np.ndarray = None
     phases: np.ndarray = None
     descriptors: np.ndarray = None
+    bands: np.ndarray = None
 
     @property
     def lengths(self):
@@ -141,6 +146,9 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         unknown; see :func:`sklearn_astromer._periods.lomb_scargle_periods`):
         adds :attr:`Windows.phases` and :attr:`Windows.descriptors`.
 
+    Light curves with ``bands`` (band positions, 0 .. n_bands - 1) give
+    windows with :attr:`Windows.bands`, each band centred on its own mean.
+
     Returns
     -------
     Windows
@@ -157,6 +165,10 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         # light curves beforehand, or name them when their outputs overflow.
         means, centred, exponents = _centre(observed, valid, counts, float32_mean)
         magnitudes = centred[..., 1].astype(np.float64)
+        bands = None
+        if light_curves.bands is not None:
+            bands = np.where(valid, light_curves.bands[np.maximum(point_index, 0)], 0)
+            magnitudes = _centre_bands(magnitudes, bands, valid)
         spreads = np.sqrt((magnitudes**2).sum(axis=1) / counts[:, 0])
         # Capped rather than infinite beyond float64: only its logarithm and
         # the reconstructions (checked for overflow) use the spread.
@@ -179,6 +191,7 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         sample_index=np.asarray(sample_index, dtype=np.int64),
         errors=errors,
         magnitude_scales=scales,
+        bands=bands,
     )
     if periods is not None:
         frequencies = np.asarray(periods[0], dtype=np.float64)[windows.sample_index]
@@ -191,6 +204,18 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         windows.descriptors = window_descriptors(frequencies, powers, spreads_in_magnitudes,
                                                  observed[..., 2], valid)
     return windows
+
+
+def _centre_bands(magnitudes, bands, valid):
+    """``magnitudes`` ``(n_windows, width)`` with each (window, band)'s mean removed."""
+    n_bands = int(bands.max()) + 1
+    segments = (np.arange(len(bands))[:, None] * n_bands + bands)[valid]
+    n_segments = len(bands) * n_bands
+    sums = np.bincount(segments, magnitudes[valid], minlength=n_segments)
+    counts = np.bincount(segments, minlength=n_segments)
+    means = sums / np.maximum(counts, 1)
+    offsets = means.reshape(len(bands), n_bands)[np.arange(len(bands))[:, None], bands]
+    return np.where(valid, magnitudes - offsets, 0.0)
 
 
 def _centre(observed, valid, counts, float32_mean):

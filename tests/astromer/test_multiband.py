@@ -1,4 +1,4 @@
-"""AstromerEmbedder on multi-band light curves: per-band embeddings, bands_, colours."""
+"""AstromerEmbedder on multi-band light curves: per-band and joint models, bands_, colours."""
 
 import numpy as np
 import pytest
@@ -15,10 +15,13 @@ def survey():
                              bands=("g", "r"), n_obs=(40, 80), random_state=0)
 
 
+PER_BAND = dict(TINY_ASTROMER, multiband="per_band")
+
+
 @pytest.fixture(scope="module")
 def fitted(survey):
     X, _ = survey
-    return AstromerEmbedder(**TINY_ASTROMER, max_epochs=1, include_descriptors=True).fit(X)
+    return AstromerEmbedder(**PER_BAND, max_epochs=1, include_descriptors=True).fit(X)
 
 
 def _per_band(X, band):
@@ -38,7 +41,7 @@ def test_concatenated_bands_are_the_single_band_embeddings(survey, fitted):
     # A band's columns embed that band's observations alone, with the period the bands
     # share: the period input of the single-band path would see another period, so
     # compare with the period input's phases switched off by a model without it.
-    plain = AstromerEmbedder(**TINY_ASTROMER, max_epochs=0, period_input=False).fit(X)
+    plain = AstromerEmbedder(**PER_BAND, max_epochs=0, period_input=False).fit(X)
     for band in (0, 1):
         single = AstromerEmbedder(**TINY_ASTROMER, max_epochs=0, period_input=False).fit(
             _per_band(X, band))
@@ -53,7 +56,7 @@ def test_a_missing_band_is_nan_in_concat_and_left_out_of_the_mean(survey, fitted
     Z = fitted.transform(lacking)
     assert np.isnan(Z[0, d:2 * d]).all() and np.isfinite(Z[0, :d]).all()
     assert np.isfinite(Z[1:]).all()
-    mean = AstromerEmbedder(**{**TINY_ASTROMER, "band_pooling": "mean"}, max_epochs=0).fit(X)
+    mean = AstromerEmbedder(**{**PER_BAND, "band_pooling": "mean"}, max_epochs=0).fit(X)
     pooled = mean.transform(lacking)
     assert pooled.shape == (3, d) and np.isfinite(pooled).all()
     np.testing.assert_allclose(pooled[0], mean.set_params(band_pooling="concat")
@@ -72,7 +75,7 @@ def test_bands_are_checked_and_saved(survey, fitted, tmp_path):
     with pytest.raises(ValueError, match="fit it on multi-band light curves"):
         single.transform(X)
     with pytest.raises(ValueError, match="takes single-band light curves"):
-        AstromerEmbedder(**TINY_ASTROMER, fine_tune="supervised").fit(X, np.arange(len(X)) % 2)
+        AstromerEmbedder(**PER_BAND, fine_tune="supervised").fit(X, np.arange(len(X)) % 2)
     with pytest.raises(ValueError, match="fourth column"):
         fitted.reconstruct(X)
     fitted.save_pretrained(tmp_path / "multiband")
@@ -88,3 +91,34 @@ def test_published_weights_embed_multiband_light_curves(survey):
     assert Z.shape == (len(X), 512) and np.isfinite(Z).all()
     alone = AstromerEmbedder.from_pretrained("macho").transform(_per_band(X, 1))
     np.testing.assert_allclose(Z[:, 256:], alone, atol=1e-4)
+
+
+def test_a_joint_model_embeds_every_band_in_one_sequence(survey, tmp_path):
+    X, y = survey
+    joint = AstromerEmbedder(**TINY_ASTROMER, max_epochs=2, fine_tune="supervised",
+                             fine_tune_epochs=1, head_epochs=3,
+                             validation_fraction=None).fit(X, y)
+    assert joint.config_["n_bands"] == 2 and joint._joint()
+    Z = joint.transform(X)
+    assert Z.shape == (len(X), TINY_ASTROMER["d_model"]) and np.isfinite(Z).all()
+    assert set(joint.predict(X)) <= set(y)
+    # The band embedding matters: the same observations labelled with the other band
+    # embed differently.
+    swapped = [np.column_stack([curve[:, :3], 1 - curve[:, 3]]) for curve in X]
+    assert not np.allclose(joint.transform(swapped), Z)
+    joint.save_pretrained(tmp_path / "joint")
+    loaded = AstromerEmbedder.from_pretrained(tmp_path / "joint")
+    np.testing.assert_array_equal(loaded.transform(X), Z)
+    np.testing.assert_array_equal(loaded.predict_proba(X), joint.predict_proba(X))
+    with pytest.raises(ValueError, match="multiband='per_band' cannot use it"):
+        AstromerEmbedder(pretrained=tmp_path / "joint", multiband="per_band").fit(X)
+    three = [np.column_stack([curve[:, :3], np.where(curve[:, 3] == 1, 2, 0)]) for curve in X]
+    with pytest.raises(ValueError, match=r"embeds bands \[0, 1\]; these light curves have "
+                                         r"bands \[0, 2\]"):
+        AstromerEmbedder(pretrained=tmp_path / "joint").fit(three)
+
+
+def test_published_weights_cannot_be_joint(survey):
+    X, _ = survey
+    with pytest.raises(ValueError, match="embed one band at a time"):
+        AstromerEmbedder(pretrained="macho", multiband="joint").fit(X)

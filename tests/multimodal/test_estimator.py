@@ -374,3 +374,15 @@ def test_bfloat16_trains_in_mixed_precision(catalogue):
     Z = embedder.transform(X)
     assert np.isfinite(Z[~np.isnan(Z).all(axis=1)]).all()
     assert embedder.predict_proba(X).shape == (len(X), len(embedder.classes_))
+
+
+def test_photometry_init_refuses_a_joint_multiband_model(catalogue):
+    from sklearn_astromer.datasets import make_light_curves
+
+    X, _ = catalogue
+    bands, _ = make_light_curves(2, classes=["RRab"], survey="ztf", bands=("g", "r"),
+                                 n_obs=(30, 40), random_state=0)
+    joint = AstromerEmbedder(d_model=8, n_layers=1, n_heads=2, d_ff=8, max_obs=24,
+                             max_epochs=0).fit(bands)
+    with pytest.raises(ValueError, match="joint multi-band model"):
+        MultimodalCLIPEmbedder(**ASTROMER, photometry_init=joint, max_epochs=0).fit(X)
