@@ -1,4 +1,4 @@
-"""Optional readers' plumbing shared by :mod:`sklearn_astromer.io` and the command line.
+"""Optional readers' plumbing shared by :mod:`sklearn_astromer.io`, the command line and Dask.
 
 Imports of the optional dependencies (pandas, pyarrow) with an install hint,
 and Parquet access whose errors name the file: the library's readers and the
@@ -8,6 +8,8 @@ the same message on every path.
 
 from contextlib import contextmanager
 from pathlib import Path
+
+import numpy as np
 
 
 def import_pandas():
@@ -88,3 +90,23 @@ def parquet_columns(file):
     _, pq = import_pyarrow_parquet()
     with parquet_errors(file):
         return pq.read_schema(file).names
+
+
+def band_codes(frame, band_col, bands):
+    """Band codes of every row: numeric bands as they are, names by position in ``bands``."""
+    pd = import_pandas()
+    column = frame[band_col]
+    if bands is None:
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            raise ValueError(f"Column {band_col!r} (band) holds names ({column.dtype}): give "
+                             "bands=[...] (e.g. ['g', 'r', 'i']) to number them, so that "
+                             "every table and chunk numbers them alike.")
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    positions = {name: code for code, name in enumerate(bands)}
+    codes = column.map(positions)
+    unknown = codes.isna() & column.notna()
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise ValueError(f"Column {band_col!r} (band) holds {column.iloc[row]!r} at row {row}, "
+                         f"which is not among bands={list(bands)}.")
+    return codes.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -17,6 +17,7 @@ from numbers import Integral
 import numpy as np
 
 from ._readers import (
+    band_codes,
     import_pandas,
     import_pyarrow_parquet,
     parquet_columns,
@@ -57,26 +58,6 @@ def _numeric_column(frame, name, role):
     return column.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _band_codes(frame, band_col, bands):
-    """Band codes of every row: numeric bands as they are, names by position in ``bands``."""
-    pd = import_pandas()
-    column = frame[band_col]
-    if bands is None:
-        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-            raise ValueError(f"Column {band_col!r} (band) holds names ({column.dtype}): give "
-                             "bands=[...] (e.g. ['g', 'r', 'i']) to number them, so that "
-                             "every table and chunk numbers them alike.")
-        return column.to_numpy(dtype=np.float64, na_value=np.nan)
-    positions = {name: code for code, name in enumerate(bands)}
-    codes = column.map(positions)
-    unknown = codes.isna() & column.notna()
-    if unknown.any():
-        row = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise ValueError(f"Column {band_col!r} (band) holds {column.iloc[row]!r} at row {row}, "
-                         f"which is not among bands={list(bands)}.")
-    return codes.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
 def _split_frame(frame, id_col, time_col, mag_col, err_col, extra, band_col=None, bands=None):
     """The core of :func:`light_curves_from_table` on a DataFrame with the columns present."""
     pd = import_pandas()
@@ -90,7 +71,7 @@ def _split_frame(frame, id_col, time_col, mag_col, err_col, extra, band_col=None
         )
     values = np.empty((len(frame), 3 if band_col is None else 4))
     if band_col is not None:
-        values[:, 3] = _band_codes(frame, band_col, bands)
+        values[:, 3] = band_codes(frame, band_col, bands)
     values[:, 0] = _numeric_column(frame, time_col, "time, days")
     values[:, 1] = _numeric_column(frame, mag_col, "magnitude")
     values[:, 2] = 0.0 if err_col is None else _numeric_column(frame, err_col, "magnitude error")

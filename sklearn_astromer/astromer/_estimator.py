@@ -162,6 +162,11 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         order of ``bands_`` (NaN columns for a band a light curve lacks) or
         averaged over the bands present. Pre-training sees each band of each
         light curve as a light curve.
+    bands : array-like of int or None, default=None
+        The band codes of multi-band light curves. None: those of the
+        training light curves (or saved with the model). Given to
+        :meth:`from_pretrained`, a single-band model embeds multi-band light
+        curves per band at once, without a ``fit``.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
@@ -253,6 +258,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         "include_descriptors": ["boolean"],
         "band_pooling": [StrOptions(set(BAND_POOLINGS))],
         "multiband": [StrOptions(set(MULTIBAND_MODES))],
+        "bands": ["array-like", None],
         "callbacks": [list, None],
         "device": [str],
         "random_state": ["random_state"],
@@ -269,7 +275,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
                  class_weight="balanced", inference_batch_size="auto", lr=1e-3,
                  validation_fraction=0.2, patience=10, pooling="mean", n_components=None,
                  include_descriptors=False, multiband="auto", band_pooling="concat",
-                 callbacks=None,
+                 bands=None, callbacks=None,
                  device="auto", precision="float32", random_state=None, verbose=0):
         self.d_model = d_model
         self.n_layers = n_layers
@@ -305,6 +311,7 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         self.include_descriptors = include_descriptors
         self.multiband = multiband
         self.band_pooling = band_pooling
+        self.bands = bands
         super().__init__(callbacks=callbacks, device=device, precision=precision,
                          random_state=random_state, verbose=verbose)
 

@@ -26,10 +26,25 @@ class MultibandMixin:
     """Band handling of :class:`AstromerEmbedder`: ``bands_``, per-band pooling, colours."""
 
     def _fit_bands(self, prepared):
-        """Set (or clear) ``bands_`` from the training light curves."""
+        """Set (or clear) ``bands_``: the ``bands`` parameter, else the training light
+        curves' bands (which must then be among them)."""
         self.__dict__.pop("bands_", None)
-        if prepared.multiband:
+        if self.bands is not None:
+            self.bands_ = _band_codes(self.bands)
+            self._check_bands(prepared)
+        elif prepared.multiband:
             self.bands_ = np.unique(prepared.light_curves.bands)
+
+    def _bands_from_parameter(self):
+        """``from_pretrained``: take ``bands_`` from the ``bands`` parameter (a single-band
+        model then embeds multi-band light curves per band without a ``fit``)."""
+        if self.bands is None:
+            return
+        codes = _band_codes(self.bands)
+        if hasattr(self, "bands_") and not np.array_equal(codes, self.bands_):
+            raise ValueError(f"bands={codes.tolist()}, but the model embeds bands "
+                             f"{self.bands_.tolist()}.")
+        self.bands_ = codes
 
     def _joint(self):
         """Whether the model embeds every band in one sequence (band embeddings)."""
@@ -128,3 +143,13 @@ class MultibandMixin:
 
     def _colour_names(self):
         return colour_names(self.bands_.tolist()) if hasattr(self, "bands_") else []
+
+
+def _band_codes(bands):
+    """The ``bands`` parameter as sorted, distinct non-negative int64 codes."""
+    codes = np.asarray(bands)
+    if (codes.ndim != 1 or not len(codes) or codes.dtype.kind not in "iu"
+            or (codes < 0).any() or len(np.unique(codes)) != len(codes)):
+        raise ValueError(f"bands must be distinct non-negative integer band codes, not "
+                         f"{bands!r}.")
+    return np.sort(codes).astype(np.int64)

@@ -78,6 +78,7 @@ class PersistenceMixin:
         estimator._validate_params()
         with torch.random.fork_rng(devices=[]):
             estimator._initialize_net(0, estimator._resolve_architecture())
+        estimator._bands_from_parameter()
         if estimator.n_components is not None and not hasattr(estimator, "output_projection_"):
             raise ValueError(f"{source} was saved without output components: fit an "
                              f"AstromerEmbedder(pretrained=..., n_components="

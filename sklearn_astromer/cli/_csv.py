@@ -12,7 +12,7 @@ import numpy as np
 from .._readers import import_pandas
 from ..io import light_curves_from_table
 from ._errors import one_line
-from ._tables import check_table_values
+from ._tables import check_table_values, read_columns
 
 # Rows parsed at a time: columns that are not needed are dropped chunk by chunk.
 CHUNK_ROWS = 1_000_000
@@ -54,7 +54,7 @@ def read_long_csv(path, columns):
         header = pd.read_csv(path, sep=sep, nrows=0, index_col=False).columns
     io_columns = columns.io_columns(header, path)
     kept = columns.kept(header, path)
-    used = [name for name in io_columns.values() if name is not None] + kept
+    used = read_columns(io_columns) + kept
     missing = {name: MISSING_WORDS for name in used}
     missing[columns.object_id] = [""]
     # Every column is parsed (no usecols), so that pandas refuses a row with more

@@ -18,7 +18,7 @@ from ._common import (
     plain,
     positive_int,
 )
-from ._inputs import add_input_arguments, open_collection
+from ._inputs import add_input_arguments, band_codes, open_collection
 from ._progress import Progress
 
 PARQUET_OUTPUTS = (".parquet", ".pq")
@@ -66,6 +66,8 @@ def run(args):
         params["inference_batch_size"] = args.batch_size
     if args.pooling:
         params["pooling"] = args.pooling
+    if args.bands is not None:
+        params["bands"] = band_codes(args)
     embedder = AstromerEmbedder.from_pretrained(args.model, **params)
     progress = Progress(collection.total, collection.unit, "embedding", enabled=not args.quiet)
     n_objects = done = 0

@@ -26,7 +26,7 @@ import numpy as np
 from .. import _readers, io
 from ._common import plain
 from ._csv import read_long_csv
-from ._tables import DEFAULT_ERR_COLUMN, TableColumns, check_table_values
+from ._tables import DEFAULT_ERR_COLUMN, TableColumns, check_table_values, read_columns
 from ._text_files import read_light_curve_file
 
 PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
@@ -67,18 +67,46 @@ def add_input_arguments(parser):
     group.add_argument("--mag-column", default="mag", help="magnitude (default: %(default)s)")
     group.add_argument("--err-column", default=None,
                        help="magnitude error (default: 'err' when the table has it)")
+    group.add_argument("--band-column", default=None,
+                       help="each observation's band (multi-band tables; needs --bands)")
+    group.add_argument("--bands", nargs="+", metavar="BAND",
+                       help="the band names of --band-column, in order (e.g. g r i, or ZTF's "
+                            "filter ids 1 2 3): a band's code is its position here")
     parser.add_argument("--pattern", default="*",
                         help="file-name pattern inside an input directory (default: %(default)s)")
 
 
+def _band_names(names):
+    """``--bands`` as given; numbers stay numbers, to match a numeric band column."""
+    if names is None:
+        return None
+    try:
+        return tuple(float(name) for name in names)
+    except ValueError:
+        return tuple(names)
+
+
 def open_collection(args):
     """The :class:`LightCurveCollection` named by parsed command-line ``args``."""
+    if (args.band_column is None) != (args.bands is None):
+        raise ValueError("--band-column and --bands go together: the column of each "
+                         "observation's band, and the band names in order.")
     columns = TableColumns(
         object_id=args.id_column, time=args.time_column, mag=args.mag_column,
         err=args.err_column or DEFAULT_ERR_COLUMN, err_required=args.err_column is not None,
-        keep=tuple(getattr(args, "keep_columns", None) or ()),
+        keep=tuple(getattr(args, "keep_columns", None) or ()), band=args.band_column,
+        bands=_band_names(args.bands),
     )
-    return LightCurveCollection(args.input, columns, pattern=args.pattern)
+    collection = LightCurveCollection(args.input, columns, pattern=args.pattern)
+    if collection.kind == "text" and columns.band:
+        raise ValueError(f"{args.input}: --band-column names a column of a long table; "
+                         "light-curve text files (time mag [err]) have no band column.")
+    return collection
+
+
+def band_codes(args):
+    """The estimators' band codes for ``--bands`` (positions), or None."""
+    return None if args.bands is None else list(range(len(args.bands)))
 
 
 class LightCurveCollection:
@@ -162,7 +190,7 @@ class LightCurveCollection:
         frames = []
         for name in self.files:
             io_columns = self.columns.io_columns(_readers.parquet_columns(name), name)
-            used = [column for column in io_columns.values() if column is not None]
+            used = read_columns(io_columns)
             first_row = 0
             for _, frame in _readers.parquet_frames([name], self.batch_rows, used):
                 frames.append(check_table_values(

@@ -17,6 +17,8 @@ class TableColumns:
     err: str = None
     err_required: bool = False
     keep: tuple = ()
+    band: str = None
+    bands: tuple = None
 
     def kept(self, available, source):
         """The per-object columns to carry to the output (``keep``), each checked present."""
@@ -24,7 +26,7 @@ class TableColumns:
         if missing:
             raise ValueError(f"{source}: --keep-columns {missing} not in the table (columns: "
                              f"{list(available)}).")
-        reserved = {self.object_id, self.time, self.mag, self.err}
+        reserved = {self.object_id, self.time, self.mag, self.err, self.band}
         clashing = [name for name in self.keep if name in reserved]
         if clashing:
             raise ValueError(f"--keep-columns {clashing}: the id, time, magnitude and error "
@@ -45,10 +47,11 @@ class TableColumns:
         -------
         dict
             ``id_col``, ``time_col``, ``mag_col`` and ``err_col`` (None when
-            the optional error column is absent).
+            the optional error column is absent); ``band_col`` and ``bands``
+            for a multi-band table.
         """
         available = list(available)
-        needed = [self.object_id, self.time, self.mag]
+        needed = [self.object_id, self.time, self.mag] + ([self.band] if self.band else [])
         if self.err_required:
             needed.append(self.err)
         missing = [name for name in needed if name not in available]
@@ -58,7 +61,16 @@ class TableColumns:
             raise ValueError(f"{source}: no column {', '.join(map(repr, missing))} "
                              f"(columns: {available}); {hint}")
         err = self.err if self.err in available else None
-        return dict(id_col=self.object_id, time_col=self.time, mag_col=self.mag, err_col=err)
+        columns = dict(id_col=self.object_id, time_col=self.time, mag_col=self.mag, err_col=err)
+        if self.band:
+            columns.update(band_col=self.band, bands=list(self.bands))
+        return columns
+
+
+def read_columns(io_columns):
+    """The table columns that :meth:`TableColumns.io_columns` names (to read them)."""
+    return [io_columns[key] for key in ("id_col", "time_col", "mag_col", "err_col", "band_col")
+            if io_columns.get(key) is not None]
 
 
 def _delimiter_hint(header):

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .._readers import band_codes
+
 # Tasks of one worker process share torch's thread pool: they embed one at a
 # time, each with all of the worker's threads, rather than oversubscribing.
 _TORCH_LOCK = threading.Lock()
@@ -61,7 +63,7 @@ def _thread_limit(n_threads):
 
 
 def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
-                err_col="err"):
+                err_col="err", band_col=None, bands=None):
     """Embed every object of a long table held in memory.
 
     Parameters
@@ -70,6 +72,10 @@ def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_co
         One row per observation; every row of an object must be here.
     estimator : fitted transformer of light curves (e.g. AstromerEmbedder)
     id_col, time_col, mag_col, err_col : str
+        As in :func:`sklearn_astromer.io.light_curves_from_table`.
+    band_col : str or None, default=None
+        As in :func:`sklearn_astromer.io.light_curves_from_table` (multi-band).
+    bands : sequence or None, default=None
         As in :func:`sklearn_astromer.io.light_curves_from_table`.
 
     Returns
@@ -88,7 +94,8 @@ def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_co
         ids, embeddings = frame[id_col].to_numpy(), np.empty((0, len(names)), np.float32)
     else:
         light_curves, ids = light_curves_from_table(
-            frame, id_col=id_col, time_col=time_col, mag_col=mag_col, err_col=err_col)
+            frame, id_col=id_col, time_col=time_col, mag_col=mag_col, err_col=err_col,
+            band_col=band_col, bands=bands)
         _check_embeddable(light_curves, ids)
         with _TORCH_LOCK, _thread_limit(_worker_threads()):
             embeddings = np.asarray(estimator.transform(light_curves), dtype=np.float32)
@@ -97,7 +104,8 @@ def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_co
     return result
 
 
-def nested_light_curves(frame, nested_col, *, time_col="time", mag_col="mag", err_col="err"):
+def nested_light_curves(frame, nested_col, *, time_col="time", mag_col="mag", err_col="err",
+                        band_col=None, bands=None):
     """Light curves of a nested-pandas frame, one per row, from its nested column.
 
     Parameters
@@ -109,21 +117,32 @@ def nested_light_curves(frame, nested_col, *, time_col="time", mag_col="mag", er
         The nested column holding each object's observations.
     time_col, mag_col, err_col : str
         Fields of the nested column; ``err_col`` may be None.
+    band_col : str or None, default=None
+        Field of each observation's band (multi-band), numbered as
+        :func:`sklearn_astromer.io.light_curves_from_table` numbers them.
+    bands : sequence or None, default=None
+        The band names in order, for a band field of names.
 
     Returns
     -------
-    list of float64 ndarray of shape (L_i, 2 or 3)
-        Item ``i`` belongs to row ``i`` of ``frame``.
+    list of float64 ndarray of shape (L_i, 2, 3 or 4)
+        Item ``i`` belongs to row ``i`` of ``frame``; the last column is the
+        band code with ``band_col``.
     """
     column = frame[nested_col]
     fields = [time_col, mag_col] + ([err_col] if err_col is not None else [])
-    values = column.nest.to_flat(fields).to_numpy(dtype=np.float64)
+    flat = column.nest.to_flat(fields + ([band_col] if band_col is not None else []))
+    values = flat[fields].to_numpy(dtype=np.float64)
+    if band_col is not None:
+        if err_col is None:
+            values = np.column_stack([values, np.zeros(len(values))])
+        values = np.column_stack([values, band_codes(flat, band_col, bands)])
     lengths = np.asarray(column.array.list_lengths, dtype=np.int64)
     return np.split(values, np.cumsum(lengths)[:-1])
 
 
 def embed_nested_frame(frame, estimator, *, nested_col, id_col=None, time_col="time",
-                       mag_col="mag", err_col="err"):
+                       mag_col="mag", err_col="err", band_col=None, bands=None):
     """Embed every object (row) of a nested-pandas frame: a ``map_partitions``-ready function.
 
     Parameters
@@ -138,6 +157,10 @@ def embed_nested_frame(frame, estimator, *, nested_col, id_col=None, time_col="t
         keeps ``frame``'s index either way, so it joins back to the catalogue.
     time_col, mag_col, err_col : str
         Fields of ``nested_col``; ``err_col`` may be None.
+    band_col : str or None, default=None
+        Field of each observation's band (see :func:`nested_light_curves`).
+    bands : sequence or None, default=None
+        The band names in order, for a band field of names.
 
     Returns
     -------
@@ -159,7 +182,8 @@ def embed_nested_frame(frame, estimator, *, nested_col, id_col=None, time_col="t
         embeddings = np.empty((0, len(names)), np.float32)
     else:
         light_curves = nested_light_curves(frame, nested_col, time_col=time_col,
-                                           mag_col=mag_col, err_col=err_col)
+                                           mag_col=mag_col, err_col=err_col, band_col=band_col,
+                                           bands=bands)
         ids = frame[id_col].to_numpy() if id_col is not None else frame.index.to_numpy()
         _check_embeddable(light_curves, ids)
         with _TORCH_LOCK, _thread_limit(_worker_threads()):
@@ -171,7 +195,8 @@ def embed_nested_frame(frame, estimator, *, nested_col, id_col=None, time_col="t
 
 
 def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
-                     err_col="err", partitioned_by_id=False, nested_col=None, output=None):
+                     err_col="err", partitioned_by_id=False, nested_col=None, output=None,
+                     band_col=None, bands=None):
     """Embed a Dask DataFrame of observations, one task per partition.
 
     Parameters
@@ -204,6 +229,12 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
     output : str, path-like or None, default=None
         Write the embeddings to this Parquet directory (one file per
         partition, ids included, no index) and return its path.
+    band_col : str or None, default=None
+        Column (or nested field) of each observation's band, for multi-band
+        catalogues (see :func:`sklearn_astromer.io.light_curves_from_table`);
+        the estimator must know the bands (``bands_``).
+    bands : sequence or None, default=None
+        The band names in order, for a band column of names.
 
     Returns
     -------
@@ -232,7 +263,8 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
     import dask
 
     shipped = dask.delayed(estimator, pure=True)  # one graph key, recomputable if a worker dies
-    columns = dict(id_col=id_col, time_col=time_col, mag_col=mag_col, err_col=err_col)
+    columns = dict(id_col=id_col, time_col=time_col, mag_col=mag_col, err_col=err_col,
+                   band_col=band_col, bands=bands)
     if nested_col is not None:
         columns.update(nested_col=nested_col, id_col=id_col if id_col in ddf.columns else None)
         embed, write_index = embed_nested_frame, True

@@ -122,3 +122,16 @@ def test_published_weights_cannot_be_joint(survey):
     X, _ = survey
     with pytest.raises(ValueError, match="embed one band at a time"):
         AstromerEmbedder(pretrained="macho", multiband="joint").fit(X)
+
+
+def test_the_bands_parameter(survey):
+    X, _ = survey
+    macho = AstromerEmbedder.from_pretrained("macho", bands=[1, 0])
+    np.testing.assert_array_equal(macho.bands_, [0, 1])
+    assert macho.transform(X).shape == (len(X), 512)
+    wider = AstromerEmbedder(**PER_BAND, max_epochs=0, bands=[0, 1, 2]).fit(X)
+    assert wider.transform(X).shape[1] == 3 * TINY_ASTROMER["d_model"]
+    with pytest.raises(ValueError, match=r"band code\(s\) \[1\] that the model was not fitted"):
+        AstromerEmbedder(**PER_BAND, max_epochs=0, bands=[0]).fit(X)
+    with pytest.raises(ValueError, match="distinct non-negative integer band codes"):
+        AstromerEmbedder(**PER_BAND, max_epochs=0, bands=[0, 0]).fit(X)

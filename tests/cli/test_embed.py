@@ -185,3 +185,38 @@ def test_columns_that_cannot_be_kept_are_refused(labelled_table, tiny_model, tmp
                  str(tmp_path / "out.csv"), "--keep-columns", *kept, "-q"]) == 1
     assert re.search(message, capsys.readouterr().err)
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.fixture
+def band_table(tmp_path):
+    """A ZTF-like g/r long table (band names in a column)."""
+    pd = pytest.importorskip("pandas")
+    from sklearn_astromer.datasets import make_light_curves
+
+    curves, _ = make_light_curves(2, classes=["RRab", "EW"], survey="ztf", bands=("g", "r"),
+                                  n_obs=(30, 50), random_state=0)
+    frames = [pd.DataFrame({"object_id": f"s{i}", "time": curve[:, 0], "mag": curve[:, 1],
+                            "err": curve[:, 2],
+                            "band": np.array(["g", "r"])[curve[:, 3].astype(int)]})
+              for i, curve in enumerate(curves)]
+    path = tmp_path / "bands.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    return path, curves
+
+
+def test_band_column_embeds_each_band_with_a_published_model(band_table, tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    path, curves = band_table
+    out = tmp_path / "embedded.csv"
+    assert main(["embed", str(path), "-o", str(out), "--model", "macho", "--band-column",
+                 "band", "--bands", "g", "r", "-q"]) == 0
+    written = pd.read_csv(out)
+    expected = AstromerEmbedder.from_pretrained("macho", bands=[0, 1]).transform(curves)
+    assert list(written.columns[1:3]) == ["astromerembedder0_band0", "astromerembedder1_band0"]
+    np.testing.assert_allclose(written.iloc[:, 1:].to_numpy(), expected, atol=1e-5)
+    assert main(["embed", str(path), "-o", str(tmp_path / "x.csv"), "--model", "macho",
+                 "--band-column", "band"]) == 1
+    assert "--band-column and --bands go together" in capsys.readouterr().err
+    assert main(["embed", str(path), "-o", str(tmp_path / "y.csv"), "--model", "macho",
+                 "--band-column", "band", "--bands", "g"]) == 1
+    assert "holds 'r'" in capsys.readouterr().err

@@ -141,3 +141,23 @@ def test_object_without_finite_observation_is_named_by_id(embedder):
                           "mag": [12.0, 12.5, np.nan], "err": 0.1})
     with pytest.raises(ValueError, match=r"\['b'\]"):
         embed_frame(frame, embedder)
+
+
+def test_embed_frame_takes_a_band_column():
+    from sklearn_astromer.datasets import make_light_curves
+
+    curves, _ = make_light_curves(2, classes=["RRab", "EW"], survey="ztf", bands=("g", "r"),
+                                  n_obs=(30, 40), random_state=0)
+    frame = pd.DataFrame({
+        "object_id": np.repeat([f"s{i}" for i in range(len(curves))],
+                               [len(curve) for curve in curves]),
+        "time": np.concatenate([curve[:, 0] for curve in curves]),
+        "mag": np.concatenate([curve[:, 1] for curve in curves]),
+        "err": np.concatenate([curve[:, 2] for curve in curves]),
+        "band": np.concatenate([curve[:, 3] for curve in curves]) + 1,  # ZTF filter ids 1, 2
+    })
+    embedder = AstromerEmbedder(**TINY, max_epochs=0).fit(
+        [np.column_stack([curve[:, :3], curve[:, 3] + 1]) for curve in curves])
+    result = embed_frame(frame, embedder, band_col="band")
+    np.testing.assert_array_equal(result.iloc[:, 1:].to_numpy(), embedder.transform(
+        [np.column_stack([curve[:, :3], curve[:, 3] + 1]) for curve in curves]))

@@ -85,3 +85,26 @@ def test_object_with_no_usable_observation_is_named(nested_catalogue, embedder):
     broken = broken.drop(columns="lc").join_nested(flat, "lc")
     with pytest.raises(ValueError, match=str(ids[1])):
         embed_nested_frame(broken, embedder, nested_col="lc", id_col="objectid")
+
+
+def test_a_band_field_gives_multiband_light_curves():
+    from sklearn_astromer.datasets import make_light_curves
+
+    curves, _ = make_light_curves(2, classes=["RRab", "EW"], survey="ztf", bands=("g", "r"),
+                                  n_obs=(30, 40), random_state=0)
+    names = np.array(["g", "r"])
+    flat = pd.DataFrame({
+        "objectid": np.repeat(np.arange(len(curves)), [len(curve) for curve in curves]),
+        "time": np.concatenate([curve[:, 0] for curve in curves]),
+        "mag": np.concatenate([curve[:, 1] for curve in curves]),
+        "err": np.concatenate([curve[:, 2] for curve in curves]),
+        "band": names[np.concatenate([curve[:, 3] for curve in curves]).astype(int)],
+    })
+    frame = npd.NestedFrame.from_flat(flat, base_columns=[], on="objectid", name="lc")
+    got = nested_light_curves(frame, "lc", band_col="band", bands=["g", "r"])
+    for curve, expected in zip(got, curves):
+        np.testing.assert_array_equal(curve, expected)
+    embedder = AstromerEmbedder(**TINY, max_epochs=0, multiband="per_band").fit(curves)
+    result = embed_nested_frame(frame, embedder, nested_col="lc", band_col="band",
+                                bands=["g", "r"])
+    np.testing.assert_array_equal(result.to_numpy(), embedder.transform(curves))
