@@ -5,17 +5,16 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _encoder_inference as _inference
-from . import _output, _supervised
+from . import _output
 from ._building import ModelBuildingMixin
 from ._multiband import BAND_POOLINGS, MULTIBAND_MODES, MultibandMixin
 from ._observations import ObservationOutputsMixin
 from ._persistence import PersistenceMixin
+from ._predicting import CHUNK_SIZE as TRANSFORM_CHUNK_SIZE, PredictingMixin
 from .._base import PRECISIONS, BaseEmbedder, n_samples_of
 from .._finite import check_finite
 from .._training import LR_SCHEDULES
@@ -24,13 +23,10 @@ from .._validation import iter_light_curve_chunks
 from ..pretrained import ARCHITECTURE_CONSTRAINTS
 
 LOSS_WEIGHTINGS = ("none", "uncertainty")
-# Light curves validated and embedded at a time by transform: memory stays
-# bounded however many light curves are passed.
-TRANSFORM_CHUNK_SIZE = 8192
 
 
-class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin,
-                       ModelBuildingMixin, BaseEmbedder):
+class AstromerEmbedder(PersistenceMixin, PredictingMixin, ObservationOutputsMixin,
+                       MultibandMixin, ModelBuildingMixin, BaseEmbedder):
     """Embed light curves with ASTROMER, a transformer pre-trained on masked magnitudes.
 
     ``fit`` trains (or, from ``pretrained`` weights, fine-tunes) the encoder by
@@ -144,29 +140,20 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
         fitted in ``fit`` (at most ``min(n_samples, n_features)``).
     include_descriptors : bool, default=False
         Append the five light-curve descriptors: ``log10`` period, its power,
-        a period flag, ``log10`` spread and ``log10`` median error (and, for
-        multi-band light curves, the colours and amplitude ratios of
-        neighbouring bands).
+        a period flag, ``log10`` spread and ``log10`` median error (and the
+        colours and amplitude ratios of neighbouring bands).
     multiband : {"auto", "joint", "per_band"}, default="auto"
-        How multi-band light curves (a fourth column: band code) are
-        modelled. ``"joint"``: every band's observations in one sequence,
-        each observation adding a learned band embedding (each band's
-        magnitudes centred on their own mean in a window), with one period
-        for all bands; the architecture gets ``n_bands``. ``"per_band"``:
-        each band embedded on its own by a single-band model, with the
-        period the bands share (``band_pooling``). ``"auto"``: joint for new
-        models fitted on multi-band light curves, as trained for
-        ``pretrained`` weights (the published ones embed one band at a time).
+        Multi-band light curves (a fourth column: band code): ``"joint"``
+        embeds every band in one sequence with learned band embeddings;
+        ``"per_band"`` embeds each band on its own (``band_pooling``).
+        ``"auto"``: joint for new models, as trained for ``pretrained`` ones.
+        See the user guide's multi-band page.
     band_pooling : {"concat", "mean"}, default="concat"
-        Per-band embeddings (``multiband`` per band): concatenated in the
-        order of ``bands_`` (NaN columns for a band a light curve lacks) or
-        averaged over the bands present. Pre-training sees each band of each
-        light curve as a light curve.
+        Per-band embeddings concatenated in the order of ``bands_`` (NaN for
+        a missing band) or averaged over the bands present.
     bands : array-like of int or None, default=None
-        The band codes of multi-band light curves. None: those of the
-        training light curves (or saved with the model). Given to
-        :meth:`from_pretrained`, a single-band model embeds multi-band light
-        curves per band at once, without a ``fit``.
+        Band codes; None: those of the training light curves (or saved).
+        With :meth:`from_pretrained`, no ``fit`` is needed.
     callbacks : list of skorch callbacks or None, default=None
         Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
@@ -460,40 +447,6 @@ class AstromerEmbedder(PersistenceMixin, ObservationOutputsMixin, MultibandMixin
             names += list(_output.DESCRIPTOR_NAMES) + self._colour_names()
         return names
 
-    @available_if(lambda self: hasattr(self, "classifier_net_"))
-    def predict_proba(self, X):
-        """Class probabilities from the supervised head (``fine_tune="supervised"``).
-
-        Parameters
-        ----------
-        X : light curves
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
-        """
-        model = self.classifier_net_.module_.eval()
-        probabilities = []
-        for first_index, chunk in iter_light_curve_chunks(X, TRANSFORM_CHUNK_SIZE):
-            prepared = self._model_input(self._validated(chunk, first_index, allow_bands=True))
-            with self._inference_context():
-                logits = _supervised.predict_logits(model, prepared.light_curves,
-                                                    device=self.net_.device,
-                                                    **self._window_args(prepared))
-            check_finite(logits.numpy(), prepared.light_curves, "class logits", first_index)
-            probabilities.append(torch.softmax(logits.double(), dim=1).numpy())
-        return np.concatenate(probabilities)
-
-    @available_if(lambda self: hasattr(self, "classifier_net_"))
-    def predict(self, X):
-        """Most probable class of each light curve (``fine_tune="supervised"``).
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
 def _combine_with_head(classifier, means):

@@ -53,6 +53,7 @@ CONSTRAINTS = {
     "metadata_transform": [StrOptions(set(METADATA_TRANSFORMS)), None],
     "photometry_encoder": [StrOptions(set(PHOTOMETRY_ENCODERS))],
     "photometry_statistics": [dict],
+    "photometry_bands": [dict],
     "output": [StrOptions({"fused", "concat"})],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -120,6 +121,12 @@ def check_saved_config(config, origin):
             raise ValueError(f"{origin}: 'metadata_scale' must be positive.")
     if encoder == "astrom3":
         _check_photometry_statistics(config, origin)
+    bands = config.get("photometry_bands") or {}
+    photometry = [name for name, kind in zip(config["modalities"], kinds) if kind == PHOTOMETRY]
+    if any(name not in photometry or not isinstance(code, int) or isinstance(code, bool)
+           or code < 0 for name, code in bands.items()):
+        raise ValueError(f"{origin}: 'photometry_bands' must map photometry modalities to "
+                         f"non-negative integer band codes, not {bands!r}.")
     classes = config.get("classes")
     if classes is not None and (len(classes) < 2 or any(
             not isinstance(label, (str, int, float, bool)) for label in classes)

@@ -53,6 +53,24 @@ def check_light_curve_cells(cells, column):
         raise ValueError(f"Column {column!r}: {error}") from None
 
 
+def band_cells(cells, band, column):
+    """The observations of ``band`` of every multi-band light-curve cell (``(L, 4)``: time,
+    magnitude, error, band code): ``(L_b, 3)`` arrays, None where a row has none."""
+    selected = []
+    for row, cell in enumerate(cells):
+        if is_missing(cell):
+            selected.append(None)
+            continue
+        array = np.asarray(cell, dtype=np.float64)
+        if array.ndim != 2 or array.shape[1] != 4:
+            raise ValueError(f"Column {column!r}, row {row}: a multi-band light curve has "
+                             f"four columns (time, magnitude, error, band), not shape "
+                             f"{array.shape}.")
+        observations = array[array[:, 3] == band, :3]
+        selected.append(observations if len(observations) else None)
+    return selected
+
+
 # ---------------------------------------------------------------------- spectra
 @dataclass
 class Spectra:
@@ -292,6 +310,7 @@ def prepare_inputs(X, layout):
     present = np.zeros((n_samples, len(modalities)), bool)
     light_curves, spectra, metadata = {}, None, None
     first_photometry = kinds.index(PHOTOMETRY) if PHOTOMETRY in kinds else None
+    band_of = layout.get("photometry_bands") or {}
     for j, (name, kind, column) in enumerate(zip(modalities, kinds, layout["columns"])):
         if not frame:
             if j == first_photometry:
@@ -299,8 +318,10 @@ def prepare_inputs(X, layout):
                 present[:, j] = True
             continue
         if kind == PHOTOMETRY:
-            light_curves[name], present[:, j] = check_light_curve_cells(
-                column_cells(X, column), column)
+            cells = column_cells(X, column)
+            if name in band_of:
+                cells = band_cells(cells, band_of[name], column)
+            light_curves[name], present[:, j] = check_light_curve_cells(cells, column)
         elif kind == SPECTRUM:
             spectra = resample_spectra(column_cells(X, column),
                                        np.asarray(layout["wavelengths"]), column)

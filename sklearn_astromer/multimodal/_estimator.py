@@ -43,7 +43,8 @@ class MultimodalCLIPEmbedder(PersistenceMixin, ModelBuildingMixin, BaseEmbedder)
     light_curve_column : str, list of str or None, default="light_curve"
         Column(s) of light curves: cells are ``(L, 2|3)`` arrays (time in
         days, magnitude[, error]) or None. Several columns (e.g. two bands)
-        get one tower each.
+        get one tower each, and so does each band of a column of multi-band
+        ``(L, 4)`` light curves (modality ``<column>_band<code>``).
     spectrum_column : str or None, default="spectrum"
         Column of spectra: 1-D flux on the grid ``wavelengths``, or
         ``(n_points, 2|3)`` arrays (wavelength in Angstrom, flux[, error])
@@ -326,11 +327,13 @@ class MultimodalCLIPEmbedder(PersistenceMixin, ModelBuildingMixin, BaseEmbedder)
                   else None)
         seed = self._draw_seed()
         saved = None if self.pretrained is None else load_saved(self.pretrained)
-        requested = requested_modalities(X, self.light_curve_column, self.spectrum_column,
-                                         self.metadata_columns, saved and saved[0])
+        requested, bands = requested_modalities(X, self.light_curve_column,
+                                                self.spectrum_column, self.metadata_columns,
+                                                saved and saved[0])
         self._set_layout(fit_layout(X, requested, saved and saved[0], self.wavelengths,
                                     metadata_transform=self.metadata_transform,
-                                    photometry_encoder=self.photometry_encoder))
+                                    photometry_encoder=self.photometry_encoder,
+                                    photometry_bands=bands))
         # AstroM3's photometry inputs are computed here, once per light curve,
         # and serve every epoch of CLIP training and fine-tuning.
         data = prepare_inputs(X, self.layout_)

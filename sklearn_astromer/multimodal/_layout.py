@@ -11,7 +11,7 @@ learned from the training frame, or read from a model saved by
 
 import numpy as np
 
-from ._cells import column_cells, is_frame
+from ._cells import column_cells, is_frame, is_missing
 from ._config import check_saved_config, check_saved_tensors, full_architecture
 from ._data import METADATA, METADATA_MODALITY, PHOTOMETRY, SPECTRUM, infer_wavelength_grid
 from ._metadata import default_metadata_columns, fit_standardiser, metadata_values
@@ -64,21 +64,46 @@ def _requested_metadata(X, metadata_columns, excluded, saved_config):
     return [(METADATA_MODALITY, METADATA, saved_columns)]
 
 
+def _band_modalities(X, column):
+    """``[(name, code)]`` of a multi-band light-curve column (cells with a fourth, band
+    column), one per band code of its cells; None for a single-band column."""
+    arrays = [np.asarray(cell, dtype=np.float64) for cell in column_cells(X, column)
+              if not is_missing(cell)]
+    if not arrays or arrays[0].ndim != 2 or arrays[0].shape[1] != 4:
+        return None
+    codes = np.unique(np.concatenate([array[:, 3] for array in arrays
+                                      if array.ndim == 2 and array.shape[1] == 4]))
+    codes = codes[np.isfinite(codes)]
+    if ((codes != np.round(codes)) | (codes < 0)).any():
+        raise ValueError(f"Column {column!r}: band codes must be non-negative integers, not "
+                         f"{codes[(codes != np.round(codes)) | (codes < 0)][:3].tolist()}.")
+    return [(f"{column}_band{int(code)}", int(code)) for code in codes]
+
+
 def requested_modalities(X, light_curve_column, spectrum_column, metadata_columns,
                          saved_config=None):
-    """``(name, kind, column)`` of every modality the column parameters enable.
+    """``(name, kind, column)`` of every modality the column parameters enable, and the band
+    of each multi-band photometry modality (``{name: code}``).
 
     A non-DataFrame ``X`` (light curves alone) gives the first light-curve
-    modality only. With ``saved_config``, each modality must exist in the
-    saved model, and the metadata columns are the saved ones.
+    modality only. A light-curve column of multi-band light curves (cells
+    with a fourth, band column) gives one photometry modality per band,
+    named ``<column>_band<code>``. With ``saved_config``, each modality must
+    exist in the saved model, and the metadata columns are the saved ones.
     """
     light_curve_columns = as_column_list(light_curve_column)
+    bands = {}
     if not is_frame(X):
         if not light_curve_columns:
             raise ValueError("X is not a DataFrame and light_curve_column is None.")
         requested = [(light_curve_columns[0], PHOTOMETRY, light_curve_columns[0])]
     else:
-        requested = [(column, PHOTOMETRY, column) for column in light_curve_columns]
+        requested = []
+        for column in light_curve_columns:
+            split = _band_modalities(X, column)
+            requested += ([(column, PHOTOMETRY, column)] if split is None
+                          else [(name, PHOTOMETRY, column) for name, _ in split])
+            bands.update(split or [])
         if spectrum_column is not None:
             requested.append((spectrum_column, SPECTRUM, spectrum_column))
         if metadata_columns is None or len(metadata_columns):
@@ -96,11 +121,11 @@ def requested_modalities(X, light_curve_column, spectrum_column, metadata_column
             if known.get(name) != kind:
                 raise ValueError(f"The pretrained model has no {kind} modality {name!r} "
                                  f"(it has {saved_config['modalities']}).")
-    return requested
+    return requested, bands
 
 
 def fit_layout(X, requested, saved_config=None, wavelengths=None, *, metadata_transform=None,
-               photometry_encoder="astromer"):
+               photometry_encoder="astromer", photometry_bands=None):
     """The layout of ``requested`` modalities: statistics from ``saved_config`` or ``X``.
 
     The standardisation of AstroM3's photometry inputs needs them computed
@@ -113,8 +138,10 @@ def fit_layout(X, requested, saved_config=None, wavelengths=None, *, metadata_tr
         ``modalities``, ``kinds``, ``columns`` (lists), ``wavelengths``
         (float64 ndarray or None), ``metadata_columns`` (list),
         ``metadata_transform`` (None or ``"astrom3"``), ``metadata_mean`` and
-        ``metadata_scale`` (float64 ndarrays), ``photometry_encoder`` and
-        ``photometry_statistics`` (dict of modality to ``[mean, scale]``).
+        ``metadata_scale`` (float64 ndarrays), ``photometry_encoder``,
+        ``photometry_statistics`` (dict of modality to ``[mean, scale]``) and
+        ``photometry_bands`` (dict of multi-band photometry modality to its
+        band code).
     """
     spectra = [column for _, kind, column in requested if kind == SPECTRUM]
     metadata = [column for _, kind, column in requested if kind == METADATA]
@@ -125,7 +152,7 @@ def fit_layout(X, requested, saved_config=None, wavelengths=None, *, metadata_tr
         "metadata_columns": metadata[0] if metadata else [],
         "wavelengths": None, "metadata_mean": np.empty(0), "metadata_scale": np.empty(0),
         "metadata_transform": metadata_transform, "photometry_encoder": photometry_encoder,
-        "photometry_statistics": {},
+        "photometry_statistics": {}, "photometry_bands": dict(photometry_bands or {}),
     }
     if saved_config is not None:
         names = set(layout["modalities"])
@@ -135,6 +162,9 @@ def fit_layout(X, requested, saved_config=None, wavelengths=None, *, metadata_tr
             photometry_statistics={name: value for name, value
                                    in (saved_config.get("photometry_statistics") or {}).items()
                                    if name in names},
+            photometry_bands={name: code for name, code
+                              in (saved_config.get("photometry_bands") or {}).items()
+                              if name in names},
         )
         if spectra:
             layout["wavelengths"] = np.asarray(saved_config["wavelengths"], dtype=np.float64)

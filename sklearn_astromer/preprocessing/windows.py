@@ -146,12 +146,11 @@ def gather_windows(light_curves, sample_index, starts, window_lengths, width,
         unknown; see :func:`sklearn_astromer._periods.lomb_scargle_periods`):
         adds :attr:`Windows.phases` and :attr:`Windows.descriptors`.
 
-    Light curves with ``bands`` (band positions, 0 .. n_bands - 1) give
-    windows with :attr:`Windows.bands`, each band centred on its own mean.
-
     Returns
     -------
     Windows
+        With :attr:`Windows.bands` for light curves with ``bands`` (band
+        positions, 0 .. n_bands - 1), each band centred on its own mean.
     """
     positions = np.arange(width)
     valid = positions < window_lengths[:, None]

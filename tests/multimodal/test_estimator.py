@@ -386,3 +386,31 @@ def test_photometry_init_refuses_a_joint_multiband_model(catalogue):
                              max_epochs=0).fit(bands)
     with pytest.raises(ValueError, match="joint multi-band model"):
         MultimodalCLIPEmbedder(**ASTROMER, photometry_init=joint, max_epochs=0).fit(X)
+
+
+def test_a_multiband_light_curve_column_gives_one_modality_per_band(catalogue, tmp_path):
+    from sklearn_astromer.datasets import make_light_curves
+
+    X, _ = catalogue
+    curves, _ = make_light_curves(6, classes=["RRab", "EW", "Mira", "DSCT"], survey="ztf",
+                                  bands=("g", "r"), n_obs=(30, 60), random_state=0)
+    X = X.copy()
+    X["light_curve"] = pd.Series(curves[:len(X)], index=X.index, dtype=object)
+    X.loc[X.index[1], "light_curve"] = None
+    only_g = curves[2][curves[2][:, 3] == 0]
+    X.loc[X.index[2], "light_curve"] = None
+    X.at[X.index[2], "light_curve"] = only_g
+    embedder = MultimodalCLIPEmbedder(**TINY, max_epochs=1).fit(X)
+    assert embedder.modalities_[:2] == ("light_curve_band0", "light_curve_band1")
+    assert embedder.layout_["photometry_bands"] == {"light_curve_band0": 0,
+                                                    "light_curve_band1": 1}
+    modalities = embedder.transform_modalities(X)
+    assert np.isnan(modalities["light_curve_band1"][[1, 2]]).all()
+    assert np.isfinite(modalities["light_curve_band0"][2]).all()
+    embedder.save_pretrained(tmp_path / "bands")
+    loaded = MultimodalCLIPEmbedder.from_pretrained(tmp_path / "bands")
+    np.testing.assert_array_equal(loaded.transform(X), embedder.transform(X))
+    single = X.assign(light_curve=[None if cell is None else cell[:, :3]
+                                   for cell in X["light_curve"]])
+    with pytest.raises(ValueError, match="a multi-band light curve has four columns"):
+        embedder.transform(single)
