@@ -75,6 +75,8 @@ class ObservationOutputsMixin:
         Parameters
         ----------
         X : light curves
+            Multi-band ones for a joint multi-band model (each band centred
+            on its own mean in a window, as in pre-training).
         y : None
             Ignored.
 
@@ -85,7 +87,8 @@ class ObservationOutputsMixin:
             ValueError naming them (see :meth:`transform`).
         """
         check_is_fitted(self, "net_")
-        prepared = self._validated(X)
+        prepared = self._validated(X, allow_bands=self._joint())
+        prepared = self._model_input(prepared)
         light_curves, args = prepared.light_curves, self._window_args(prepared)
         with self._inference_context():
             rmse = _inference.masked_rmse_score(

@@ -135,3 +135,14 @@ def test_the_bands_parameter(survey):
         AstromerEmbedder(**PER_BAND, max_epochs=0, bands=[0]).fit(X)
     with pytest.raises(ValueError, match="distinct non-negative integer band codes"):
         AstromerEmbedder(**PER_BAND, max_epochs=0, bands=[0, 0]).fit(X)
+
+
+def test_a_joint_model_scores_multiband_light_curves(survey):
+    X, _ = survey
+    joint = AstromerEmbedder(**TINY_ASTROMER, max_epochs=2, validation_fraction=None).fit(X)
+    score = joint.score(X)
+    assert np.isfinite(score) and score < 0
+    assert joint.score(X) == score  # a fixed mask seed
+    per_band = AstromerEmbedder(**PER_BAND, max_epochs=0).fit(X)
+    with pytest.raises(ValueError, match="fourth column"):
+        per_band.score(X)
