@@ -14,9 +14,10 @@ test set (macro F1, mean and sd over folds):
   (``multiband="per_band"``, ``band_pooling="concat"``);
 * ``ours r``, ``ours per band``, ``ours joint``: new models (the library's
   defaults, ``d_model`` 128) pre-trained self-supervised on the pool's light
-  curves with the same budget: on the r band alone; on every (light curve,
-  band) pair, embeddings concatenated; and jointly, every band in one
-  sequence with band embeddings and the shared period. Frozen, then the forest;
+  curves with the same settings (at most 15 epochs, early-stopped): on the r
+  band alone; on every (light curve, band) pair, embeddings concatenated;
+  and jointly, every band in one sequence with band embeddings and the
+  shared period. Frozen, then the forest;
 * ``union``: the multi-band features beside 16 principal components of the
   joint embedding.
 
@@ -69,7 +70,7 @@ def representations(curves, bands, fitted):
 
 
 def pretrained_models(curves, r, quick):
-    """The three new models, pre-trained with the same budget on the pool's light curves."""
+    """The three new models, pre-trained with the same settings on the pool's light curves."""
     params = dict(d_model=16, n_layers=1, n_heads=2, d_ff=16, max_epochs=1) if quick else dict(
         d_model=128, max_epochs=15, patience=5)
     params.update(random_state=0, batch_size=64)

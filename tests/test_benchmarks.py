@@ -26,6 +26,7 @@ EXPECTED_KEYS = {
     "bench_fidelity.py": ("ours_pooled", "original_pooled"),
     "bench_multimodal.py": ("summary", "retrieval", "targets", "runs"),
     "bench_real.py": ("classification", "novelty", "retrieval", "pretraining"),
+    "bench_multiband.py": ("results", "timing", "classes"),
 }
 
 
