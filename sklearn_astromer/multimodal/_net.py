@@ -15,6 +15,8 @@ from .._interrupt import PropagateInterruptMixin
 from .._torch_common import AutocastMixin
 from .._validation import format_indices
 from .._encoder_inference import inference_batching, pool_light_curves, window_args
+from .._prepared import PreparedLightCurves
+from ..preprocessing.ranges import check_time_ranges
 from ._data import PHOTOMETRY, SPECTRUM
 from ._photometry_features import N_CHANNELS, AstroM3LightCurves, centre_starts
 from ..nn import (
@@ -181,6 +183,19 @@ def _pooled_photometry(model, name, prepared, rows, *, config, batch_size, devic
         yield rows[batch], F.normalize(projected, dim=-1)
 
 
+def check_tower_times(data, config):
+    """The time checks of :class:`AstromerEmbedder` on the ASTROMER tower's light curves.
+
+    Refuses times its windows cannot carry and warns where the ``"paper"``
+    variant's float32 centring loses precision, naming the frame's rows
+    (see :func:`~sklearn_astromer.preprocessing.ranges.check_time_ranges`).
+    """
+    for curves in data.light_curves.values():
+        if isinstance(curves, PreparedLightCurves):
+            check_time_ranges(curves.light_curves, float32_mean=config.get("variant") == "paper",
+                              max_obs=config["max_obs"])
+
+
 def _check_embedded(name, rows, vectors):
     """ValueError naming the rows whose embedding is not a finite unit vector."""
     norms = np.linalg.norm(vectors, axis=1)
@@ -217,6 +232,7 @@ def embed_modalities(model, data, *, config, batch_size, device):
         vector (naming the modality and rows), rather than letting NaN drop
         it from the fused mean.
     """
+    check_tower_times(data, config)
     n_samples, max_obs = len(data), config["max_obs"]
     windows_per_batch, max_tokens = inference_batching(batch_size, device)
     photometry_rows = windows_per_batch or max(1, max_tokens // max_obs)

@@ -414,3 +414,20 @@ def test_a_multiband_light_curve_column_gives_one_modality_per_band(catalogue, t
                                    for cell in X["light_curve"]])
     with pytest.raises(ValueError, match="a multi-band light curve has four columns"):
         embedder.transform(single)
+
+
+def test_the_astromer_tower_checks_times_as_astromer_embedder_does(catalogue):
+    X, _ = catalogue
+    shifted = X.copy()
+    row = int(np.flatnonzero(X["light_curve"].notna().to_numpy())[3])
+    curve = np.array(X["light_curve"].iloc[row], dtype=float)
+    curve[:, 0] += 2_400_000.5  # Julian dates with a float32-centring tower
+    shifted.at[X.index[row], "light_curve"] = curve
+    embedder = MultimodalCLIPEmbedder(**ASTROMER, max_epochs=0, photometry_init="macho").fit(X)
+    with pytest.warns(UserWarning, match=rf"\[{row}\] have times of 131072 days or more"):
+        embedder.transform(shifted)
+    far = X.copy()
+    curve[:, 0] = np.linspace(0, 1e31, len(curve))
+    far.at[X.index[row], "light_curve"] = curve
+    with pytest.raises(ValueError, match=rf"\[{row}\] span more than"):
+        MultimodalCLIPEmbedder(**ASTROMER, max_epochs=1).fit(far)
