@@ -68,6 +68,16 @@ def _rate(function, n, repeats=3):
     return float(np.median(rates))
 
 
+def _cpu_gpu_difference(model, X):
+    """Largest difference between ``model``'s float32 embeddings on its GPU and those of the
+    same model saved and reloaded on the CPU."""
+    with tempfile.TemporaryDirectory() as directory:
+        model.save_pretrained(directory)
+        on_cpu = type(model).from_pretrained(directory, device="cpu")
+        return float(np.abs(on_cpu.transform(X)
+                            - model.set_params(precision="float32").transform(X)).max())
+
+
 def check_published(report, curves, gpu, results):
     cpu = AstromerEmbedder.from_pretrained("macho", device="cpu")
     reference = cpu.transform(curves)
@@ -101,11 +111,7 @@ def check_training(report, curves, labels, gpu, quick, results):
         report.check(f"pre-training and fine-tuning on CUDA in {precision}",
                      np.isfinite(losses).all() and set(model.predict(curves)) <= set(labels),
                      f"last loss {losses[-1]:.4f}")
-        with tempfile.TemporaryDirectory() as directory:
-            model.save_pretrained(directory)
-            on_cpu = AstromerEmbedder.from_pretrained(directory, device="cpu")
-            error = float(np.abs(on_cpu.transform(curves)
-                                 - model.set_params(precision="float32").transform(curves)).max())
+        error = _cpu_gpu_difference(model, curves)
         results[f"trained_{precision}_cpu_gpu_max_abs_difference"] = error
         report.check(f"a model trained on CUDA in {precision} embeds alike on the CPU",
                      error <= TOLERANCE["float32"], f"max abs difference {error:.2e}")
@@ -122,11 +128,7 @@ def check_multimodal(report, gpu, quick, results):
         return
     for precision in ("float32", "bfloat16"):
         model = MultimodalCLIPEmbedder(**params, device="cuda", precision=precision).fit(X)
-        with tempfile.TemporaryDirectory() as directory:
-            model.save_pretrained(directory)
-            on_cpu = MultimodalCLIPEmbedder.from_pretrained(directory, device="cpu")
-            error = float(np.abs(on_cpu.transform(X)
-                                 - model.set_params(precision="float32").transform(X)).max())
+        error = _cpu_gpu_difference(model, X)
         results[f"multimodal_{precision}_cpu_gpu_max_abs_difference"] = error
         report.check(f"MultimodalCLIPEmbedder trained on CUDA in {precision} embeds alike on "
                      "the CPU", error <= TOLERANCE["float32"], f"max abs difference {error:.2e}")

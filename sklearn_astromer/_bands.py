@@ -37,6 +37,15 @@ def _segment_mean(values, segments, n_segments):
         return sums / counts
 
 
+def _band_statistics(light_curves, bands_):
+    """``(segments, means, amplitudes)``: the (curve, band) segment of every observation, and
+    every segment's mean magnitude and robust amplitude (NaN where undefined)."""
+    segments, n_segments = _segments(light_curves, bands_)
+    magnitudes = light_curves.values[:, 1]
+    return (segments, _segment_mean(magnitudes, segments, n_segments),
+            _segment_amplitudes(magnitudes, segments, n_segments))
+
+
 def _segment_amplitudes(magnitudes, segments, n_segments):
     """Robust amplitude of every segment (NaN for segments with fewer than two points)."""
     sorted_magnitudes = magnitudes[np.lexsort((magnitudes, segments))]
@@ -66,14 +75,11 @@ def multiband_periods(light_curves, n_jobs=None):
     frequencies, powers : float64 ndarrays of shape (n_samples,)
         As :func:`~sklearn_astromer._periods.lomb_scargle_periods`.
     """
-    bands_ = np.unique(light_curves.bands)
-    segments, n_segments = _segments(light_curves, bands_)
-    magnitudes = light_curves.values[:, 1]
-    means = _segment_mean(magnitudes, segments, n_segments)
-    amplitudes = _segment_amplitudes(magnitudes, segments, n_segments)
+    segments, means, amplitudes = _band_statistics(light_curves,
+                                                   np.unique(light_curves.bands))
     scale = np.where(np.isfinite(amplitudes) & (amplitudes > 0), amplitudes, 1.0)
     merged = light_curves.values.copy()
-    merged[:, 1] = (magnitudes - means[segments]) / scale[segments]
+    merged[:, 1] = (merged[:, 1] - means[segments]) / scale[segments]
     merged[:, 2] = merged[:, 2] / scale[segments]
     return lomb_scargle_periods(type(light_curves)(merged, light_curves.offsets), n_jobs=n_jobs)
 
@@ -103,12 +109,8 @@ def colour_summaries(light_curves, bands_):
         the next band's; NaN where a band has no observation (or, for a
         ratio, fewer than two or no spread).
     """
-    bands_ = np.asarray(bands_)
     n_bands = len(bands_)
-    segments, n_segments = _segments(light_curves, bands_)
-    magnitudes = light_curves.values[:, 1]
-    means = _segment_mean(magnitudes, segments, n_segments)
-    amplitudes = _segment_amplitudes(magnitudes, segments, n_segments)
+    _, means, amplitudes = _band_statistics(light_curves, np.asarray(bands_))
     means = means.reshape(-1, n_bands)
     amplitudes = amplitudes.reshape(-1, n_bands)
     with np.errstate(invalid="ignore", divide="ignore"):

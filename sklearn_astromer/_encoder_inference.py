@@ -8,7 +8,7 @@ number of light curves grows.
 import numpy as np
 import torch
 
-from .preprocessing import consecutive_windows, gather_windows, length_sorted_batches
+from .preprocessing import consecutive_windows, gather_windows, length_sorted_batches, mask_windows
 from ._finite import non_finite_error
 
 
@@ -265,8 +265,6 @@ def masked_rmse_score(model, light_curves, *, device, seed, mask_frac, same_frac
         (their numbers overflow the model's float32 arithmetic), or when no
         light curve has two observations.
     """
-    from .preprocessing import mask_windows
-
     rng = np.random.default_rng(seed)
     window_errors, window_scales, window_samples = [], [], []
     for windows in iter_window_batches(light_curves, **window_args):

@@ -69,25 +69,40 @@ class PreparedLightCurves:
         return self._descriptors
 
     def colours(self, bands_):
-        """Colours and amplitude ratios against the first of ``bands_`` (see
+        """Colours and amplitude ratios of neighbouring bands of ``bands_`` (see
         :func:`~sklearn_astromer._bands.colour_summaries`)."""
         return colour_summaries(self.light_curves, bands_)
+
+    def derived(self, light_curves, rows=None, first_index=None):
+        """New light curves made from these, one per ``rows`` (default: the same rows), with
+        the periods already found for those rows.
+
+        Parameters
+        ----------
+        light_curves : RaggedLightCurves
+            E.g. a subset, one band, or the same curves with other band codes.
+        rows : int ndarray or None, default=None
+            The light curve of this object each new one comes from.
+        first_index : int or None, default=None
+            For messages; None keeps this object's when ``rows`` is None, else 0.
+        """
+        periods = self._periods
+        if periods is not None and rows is not None:
+            periods = tuple(np.asarray(part)[rows] for part in periods)
+        if first_index is None:
+            first_index = self.first_index if rows is None else 0
+        return PreparedLightCurves(light_curves, first_index, self.n_jobs, periods=periods)
 
     def band(self, band):
         """``(prepared, rows)``: the observations of ``band`` of the light curves that have
         any (with their shared periods), and which light curves those are."""
         light_curves, rows = band_subset(self.light_curves, band)
-        periods = (None if self._periods is None
-                   else tuple(np.asarray(part)[rows] for part in self._periods))
-        return PreparedLightCurves(light_curves, n_jobs=self.n_jobs, periods=periods), rows
+        return self.derived(light_curves, rows), rows
 
     def subset(self, indices):
         """The light curves ``indices``, keeping what was already computed for them."""
         indices = np.asarray(indices)
-        periods = (None if self._periods is None
-                   else tuple(np.asarray(part)[indices] for part in self._periods))
-        subset = PreparedLightCurves(self.light_curves.subset(indices), n_jobs=self.n_jobs,
-                                     periods=periods)
+        subset = self.derived(self.light_curves.subset(indices), indices)
         if self._descriptors is not None:
             subset._descriptors = self._descriptors[indices]
         return subset

@@ -312,9 +312,11 @@ def check_light_curves(light_curves, *, min_samples=1, first_index=0, allow_band
                                                       input_lengths)
 
     finite = np.isfinite(values).all(axis=1)
+    if bands is not None:
+        finite &= bands >= 0
     if not finite.all():
-        _warn("Dropped observations with NaN or infinite time, magnitude or error",
-              sample_ids[~finite])
+        _warn("Dropped observations with NaN or infinite time, magnitude or error"
+              f"{'' if bands is None else ' (or band)'}", sample_ids[~finite])
         values, sample_ids, source_index = values[finite], sample_ids[finite], source_index[finite]
         bands = None if bands is None else bands[finite]
 
@@ -360,10 +362,7 @@ def _band_column(arrays, first_index):
                          "that are not non-negative integers (e.g. "
                          f"{codes[bad][0]!r}): the fourth column holds a band code, such as "
                          "ZTF's filter id or the position of the band's name in `bands`.")
-    # A NaN band makes the observation non-finite: dropped (and announced) with the others.
-    for array in arrays:
-        array[~np.isfinite(array[:, 3]), 1] = np.nan
-    return np.where(known, codes, -1).astype(np.int64)
+    return np.where(known, codes, -1).astype(np.int64)  # -1: NaN, dropped with its row
 
 
 def iter_light_curve_chunks(light_curves, chunk_size):

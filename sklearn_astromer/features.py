@@ -335,8 +335,7 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         if self.bands is not None:
             self.bands_ = np.asarray(sorted(set(self.bands)), dtype=np.int64)
         elif _is_multiband(curves):
-            self.bands_ = check_light_curves(curves, allow_bands=True).bands
-            self.bands_ = np.unique(self.bands_)
+            self.bands_ = np.unique(check_light_curves(curves, allow_bands=True).bands)
         return self
 
     def transform(self, X):

@@ -8,14 +8,13 @@ columns for a band a light curve lacks) or averaged over the bands present
 light curve.
 """
 
-import copy
+import dataclasses
 
 import numpy as np
 
 from ._building import check_n_bands, saved_bands
 from .._bands import colour_names, per_band_curves
 from .._finite import non_finite_error
-from .._prepared import PreparedLightCurves
 from .._validation import format_indices
 
 BAND_POOLINGS = ("concat", "mean")
@@ -75,10 +74,11 @@ class MultibandMixin:
         observation's band as its position in ``bands_``."""
         if not (prepared.multiband and self._joint()):
             return prepared
-        light_curves = copy.copy(prepared.light_curves)
-        light_curves.bands = np.searchsorted(self.bands_, light_curves.bands)
-        return PreparedLightCurves(light_curves, prepared.first_index, prepared.n_jobs,
-                                   periods=prepared._periods)
+        if self.config_["period_input"]:
+            prepared.periods  # searched once, on the caller's object (descriptors reuse them)
+        light_curves = dataclasses.replace(
+            prepared.light_curves, bands=np.searchsorted(self.bands_, prepared.light_curves.bands))
+        return prepared.derived(light_curves)
 
     def _check_bands(self, prepared):
         """Refuse light curves whose bands this fitted model does not know."""
@@ -107,10 +107,9 @@ class MultibandMixin:
         if not prepared.multiband or self._joint():
             return self._model_input(prepared)
         light_curves, curve_index = per_band_curves(prepared.light_curves)
-        periods = (tuple(np.asarray(part)[curve_index] for part in prepared.periods)
-                   if self.config_["period_input"] else None)
-        return PreparedLightCurves(light_curves, prepared.first_index, prepared.n_jobs,
-                                   periods=periods)
+        if self.config_["period_input"]:
+            prepared.periods  # the shared periods, searched once for every band
+        return prepared.derived(light_curves, curve_index, prepared.first_index)
 
     def _pool_bands(self, prepared):
         """Per-band pooled embeddings of multi-band light curves, combined (``band_pooling``)."""

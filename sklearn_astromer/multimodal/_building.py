@@ -20,7 +20,6 @@ from ._net import (
     MultimodalClassifierNet,
     MultimodalCLIPNet,
     TOWER_INPUT_DEFAULTS,
-    check_tower_times,
     remap_logit_scales,
     tower_inputs,
 )
@@ -118,7 +117,6 @@ class ModelBuildingMixin:
         """Loaders, validation split, early stopping, LR schedule and gradient clipping."""
         if data is None:
             return {"train_split": None, "callbacks": list(extra_callbacks or [])}
-        check_tower_times(data, self.config_)
         inputs = tower_inputs(self.config_)
         collate = dict(data=data, max_obs=self.config_["max_obs"], labels=labels,
                        pad_to_max_obs=self.config_.get("variant") == "paper",

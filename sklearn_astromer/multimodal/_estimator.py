@@ -14,7 +14,7 @@ from ._data import (PHOTOMETRY_ENCODERS, fit_photometry_statistics, prepare_inpu
                     standardise_photometry)
 from ._layout import fit_layout, load_saved, requested_modalities
 from ._metadata import METADATA_TRANSFORMS
-from ._net import embed_modalities, fuse
+from ._net import check_tower_times, embed_modalities, fuse
 from ._persistence import PersistenceMixin
 from .._base import BaseEmbedder, n_samples_of
 from .._torch_common import LightCurveIndexDataset, release_training_data
@@ -353,6 +353,7 @@ class MultimodalCLIPEmbedder(PersistenceMixin, ModelBuildingMixin, BaseEmbedder)
             )
         with self._fitting(seed):
             self._initialize_net(saved, data if self.max_epochs > 0 else None, seed)
+            check_tower_times(data, self.config_)  # once, before any epoch
             if self.max_epochs > 0:
                 self.net_.partial_fit(LightCurveIndexDataset(len(data)), None)
                 release_training_data(self.net_)

@@ -146,3 +146,18 @@ def test_a_joint_model_scores_multiband_light_curves(survey):
     per_band = AstromerEmbedder(**PER_BAND, max_epochs=0).fit(X)
     with pytest.raises(ValueError, match="fourth column"):
         per_band.score(X)
+
+
+def test_one_period_search_per_call_for_a_joint_model_with_descriptors(survey, monkeypatch):
+    import sklearn_astromer._prepared as prepared_module
+
+    X, _ = survey
+    joint = AstromerEmbedder(**TINY_ASTROMER, max_epochs=1, include_descriptors=True,
+                             validation_fraction=None).fit(X)
+    searched = []
+    original = prepared_module.multiband_periods
+    monkeypatch.setattr(prepared_module, "multiband_periods",
+                        lambda curves, **kwargs: searched.append(len(curves))
+                        or original(curves, **kwargs))
+    joint.transform(X)
+    assert searched == [len(X)]
