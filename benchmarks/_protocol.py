@@ -21,7 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_astromer import AstromerEmbedder
 from sklearn_astromer._periods import lomb_scargle_periods
 from sklearn_astromer._validation import check_light_curves
-from sklearn_astromer._encoder_inference import iter_window_batches
+from sklearn_astromer._window_batches import iter_window_batches
 from sklearn_astromer.datasets import make_light_curves
 from sklearn_astromer.preprocessing import curve_descriptors as descriptors_of_curves
 

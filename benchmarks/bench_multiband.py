@@ -19,7 +19,13 @@ test set (macro F1, mean and sd over folds):
   and jointly, every band in one sequence with band embeddings and the
   shared period. Frozen, then the forest;
 * ``union``: the multi-band features beside 16 principal components of the
-  joint embedding.
+  joint embedding;
+* ``ours r fine-tuned`` and ``ours joint fine-tuned``: the r-band and the
+  joint model fine-tuned with the training labels of each fold
+  (``fine_tune="supervised"``, 20 % of them early-stop; the encoder is kept
+  only where it beats a probe of the frozen one), their embeddings then given
+  to the forest; ``... head`` rows score the fine-tuned model's own
+  ``predict``.
 
 It also times ``transform`` per observation: the joint model on every band
 against the r-band model on the r band.
@@ -29,6 +35,7 @@ Usage: ``python benchmarks/bench_multiband.py [--quick]``; writes
 """
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import environment_info, parse_args, write_result  # noqa: E402
-from _protocol import draw_subset, score, summary, union  # noqa: E402
+from _protocol import draw_subset, fine_tune, score, summary, union  # noqa: E402
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 
 from sklearn_astromer import AstromerEmbedder  # noqa: E402
@@ -45,6 +52,9 @@ from sklearn_astromer.datasets import make_light_curves  # noqa: E402
 from sklearn_astromer.features import FEATURE_NAMES, LightCurveFeatures  # noqa: E402
 
 SURVEYS = {"ztf": ("g", "r"), "rubin": ("u", "g", "r", "i", "z", "y")}
+#: Supervised fine-tuning, as in bench_real: about ``windows`` windows per fit.
+FINE_TUNE = dict(windows=6000, min_epochs=5, max_epochs=30, patience=6, batch_size=32, lr=3e-3)
+QUICK_FINE_TUNE = dict(FINE_TUNE, windows=10, min_epochs=1, max_epochs=1)
 
 
 def _band(curves, code):
@@ -85,9 +95,31 @@ def pretrained_models(curves, r, quick):
     return models, times
 
 
+def fine_tuned_scores(name, start, train_curves, y_train, test_curves, y_test, fold,
+                      settings, n_trees, method_scores):
+    """Fine-tune the model saved at ``start``; score its head and a forest on its embedding."""
+    config = {"fine_tune": settings, "validation_share": 0.2}
+    embedder = fine_tune(start, train_curves, y_train, config, fold)
+    method_scores.setdefault(f"{name} fine-tuned head", []).append(
+        score(y_test, embedder.predict(test_curves)))
+    embedder.set_params(pooling="mean")  # the frozen rows' pooling
+    model = RandomForestClassifier(n_trees, n_jobs=2, random_state=fold)
+    predicted = model.fit(embedder.transform(train_curves), y_train).predict(
+        embedder.transform(test_curves))
+    method_scores.setdefault(f"{name} fine-tuned", []).append(score(y_test, predicted))
+    return method_scores
+
+
+def _add_arguments(parser):
+    parser.add_argument("--no-fine-tuning", action="store_true",
+                        help="skip the fine-tuned rows (the slowest part)")
+
+
 def main(argv=None):
-    args = parse_args(__doc__, argv)
+    args = parse_args(__doc__, argv, _add_arguments)
     quick = args.quick
+    fine_tuning = None if args.no_fine_tuning else (QUICK_FINE_TUNE if quick else FINE_TUNE)
+    saved = tempfile.TemporaryDirectory()
     config = {"seed": 0, "validation_share": 0.0}
     sizes = [5] if quick else [20, 100]
     n_folds = 1 if quick else 3
@@ -110,6 +142,11 @@ def main(argv=None):
         pool = np.setdiff1d(np.arange(len(y)), test)
         r = bands.index("r")
         models, pretraining_seconds = pretrained_models([X[i] for i in pool], r, quick)
+        starts = {}  # name: (saved model, what the model reads of a multi-band curve)
+        for name, key, view in (("ours r", "ours_r", lambda curves: _band(curves, r)),
+                                ("ours joint", "ours_joint", list)):
+            starts[name] = (Path(saved.name) / f"{survey}_{key}", view)
+            models[key].save_pretrained(starts[name][0])
         fitted = {
             "features": LightCurveFeatures(n_jobs=2).fit([X[i] for i in pool]),
             "features_single": LightCurveFeatures(n_jobs=2),
@@ -146,6 +183,12 @@ def main(argv=None):
                     model = RandomForestClassifier(n_trees, n_jobs=2, random_state=fold)
                     predicted = model.fit(Z[train], y[train]).predict(Z[test])
                     method_scores.setdefault(name, []).append(score(y_test, predicted))
+                if fine_tuning:
+                    for name, (start, view) in starts.items():
+                        method_scores = fine_tuned_scores(
+                            name, start, view([X[i] for i in train]), y[train],
+                            view([X[i] for i in test]), y_test, fold, fine_tuning, n_trees,
+                            method_scores)
                 F_train, (F_test,) = union(matrices["features + colours"][train],
                                            matrices["ours joint"][train],
                                            [matrices["features + colours"][test]],

@@ -1,4 +1,4 @@
-"""Lomb-Scargle periods of many light curves at once (one pass per light curve, threaded).
+"""Lomb-Scargle periods of many light curves at once (batches of similar length, threaded).
 
 The estimators call :func:`lomb_scargle_periods` through
 :class:`~sklearn_astromer._prepared.PreparedLightCurves`, once per light
@@ -9,7 +9,7 @@ the training or inference loops.
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ._lomb_scargle import best_frequency
+from ._lomb_scargle import best_frequencies
 
 #: Period search of the models' period input: the defaults of
 #: :class:`~sklearn_astromer.features.LightCurveFeatures`. A coarser grid cap
@@ -23,41 +23,80 @@ PERIOD_SEARCH = dict(min_period=0.05, max_period=1000.0, oversampling=2.0,
 _MAX_PHASE_CYCLES = 2.0**52
 
 
-def _weights(errors):
-    """Normalised inverse-variance weights; equal weights unless every error is positive."""
-    if np.all(errors > 0):
-        inverse = errors.min() / errors  # relative to the smallest: no overflow
-        weights = inverse**2
-    else:
-        weights = np.ones_like(errors)
-    return weights / weights.sum()
+#: Padded observations per batch of light curves searched at once.
+_BATCH_OBSERVATIONS = 1 << 16
 
 
-def _searchable(times, magnitudes, min_period):
+def _row_statistics(values, offsets):
+    """Per light curve: span, magnitude spread, largest absolute magnitude, smallest error."""
+    starts, stops = offsets[:-1], offsets[1:]
+    with np.errstate(over="ignore", invalid="ignore"):
+        spans = values[stops - 1, 0] - values[starts, 0]
+        spreads = (np.maximum.reduceat(values[:, 1], starts)
+                   - np.minimum.reduceat(values[:, 1], starts))
+    largest = np.maximum.reduceat(np.abs(values[:, 1]), starts)
+    smallest_error = np.minimum.reduceat(values[:, 2], starts)
+    return spans, spreads, largest, smallest_error
+
+
+def _searchable(lengths, spans, spreads, min_period):
     """Whether a period search makes sense: three points, a time span, a magnitude spread.
 
     Also refuses spans so long that the fastest trial frequency's phases
     have no fractional digit left in float64 (or that overflow).
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        span = times[-1] - times[0]
-        spread = np.max(magnitudes) - np.min(magnitudes)
-    return (len(times) >= 3 and 0 < span <= _MAX_PHASE_CYCLES * min_period and spread > 0)
+    with np.errstate(invalid="ignore"):
+        return ((lengths >= 3) & (spans > 0) & (spans <= _MAX_PHASE_CYCLES * min_period)
+                & (spreads > 0))
+
+
+def _padded_block(values, offsets, rows, largest, smallest_error):
+    """Times, scaled magnitudes and normalised weights of light curves ``rows``, padded.
+
+    Padding repeats each light curve's last time and carries zero weight. The
+    power does not depend on the magnitudes' scale; a power of two near their
+    largest value (exact) keeps their squares finite. Weights are inverse
+    variances when every error of a light curve is positive, else equal.
+    """
+    lengths = offsets[rows + 1] - offsets[rows]
+    width = int(lengths.max())
+    positions = np.arange(width)
+    real = positions < lengths[:, None]
+    index = offsets[rows, None] + np.minimum(positions, lengths[:, None] - 1)
+    times, magnitudes, errors = (values[index, column] for column in range(3))
+    magnitudes = np.ldexp(magnitudes, -np.frexp(largest[rows])[1][:, None])
+    all_known = np.logical_and.reduce(np.where(real, errors > 0, True), axis=1)
+    with np.errstate(divide="ignore"):
+        inverse = smallest_error[rows, None] / errors  # relative to the smallest: no overflow
+    weights = np.where(all_known[:, None], inverse**2, 1.0) * real
+    return times, magnitudes, weights / weights.sum(axis=1, keepdims=True)
 
 
 def _periods_of_range(values, offsets, search):
-    """``(frequency, power)`` of light curves ``values[offsets[i]:offsets[i + 1]]``."""
+    """``(frequency, power)`` of light curves ``values[offsets[i]:offsets[i + 1]]``.
+
+    Light curves are searched in batches of similar length (little padding).
+    """
     result = np.zeros((len(offsets) - 1, 2))
-    for i, (start, stop) in enumerate(zip(offsets[:-1], offsets[1:])):
-        times, magnitudes, errors = values[start:stop].T
-        if not _searchable(times, magnitudes, search["min_period"]):
-            continue
-        # The power does not depend on the magnitudes' scale; a power of two
-        # near their largest value (exact) keeps their squares finite.
-        magnitudes = np.ldexp(magnitudes, -np.frexp(np.abs(magnitudes).max())[1])
-        result[i] = best_frequency(times, magnitudes, _weights(errors), search["min_period"],
-                                   search["max_period"], search["oversampling"],
-                                   search["max_n_frequencies"], search["n_peaks"])
+    if len(offsets) < 2:
+        return result
+    values = values[offsets[0]:offsets[-1]]
+    offsets = offsets - offsets[0]
+    lengths = np.diff(offsets)
+    spans, spreads, largest, smallest_error = _row_statistics(values, offsets)
+    rows = np.flatnonzero(_searchable(lengths, spans, spreads, search["min_period"]))
+    rows = rows[np.argsort(lengths[rows], kind="stable")]
+    start = 0
+    while start < len(rows):
+        per_batch = max(1, _BATCH_OBSERVATIONS // int(lengths[rows[start]]))
+        block = rows[start:start + per_batch]
+        block = block[lengths[block] <= 2 * lengths[block[0]]]  # similar lengths only
+        times, magnitudes, weights = _padded_block(values, offsets, block, largest,
+                                                   smallest_error)
+        result[block] = np.column_stack(best_frequencies(
+            times, magnitudes, weights, search["min_period"], search["max_period"],
+            search["oversampling"], search["max_n_frequencies"], search["n_peaks"]))
+        start += len(block)
     return result
 
 

@@ -7,11 +7,13 @@ rest of the call (the pooled embeddings, the descriptor columns, the
 supervised validation subset), and nowhere else.
 """
 
+import dataclasses
+
 import numpy as np
 
 from ._bands import band_subset, colour_summaries, multiband_periods
 from ._periods import lomb_scargle_periods
-from ._validation import check_light_curves
+from ._validation import check_light_curves, format_indices
 from .preprocessing import curve_descriptors
 
 
@@ -67,6 +69,46 @@ class PreparedLightCurves:
         if self._descriptors is None:
             self._descriptors = curve_descriptors(self.light_curves, *self.periods)
         return self._descriptors
+
+    def check_bands(self, bands_):
+        """Refuse light curves whose bands a fitted model does not know.
+
+        Parameters
+        ----------
+        bands_ : int ndarray or None
+            The band codes the model was fitted on; None for a single-band model.
+
+        Raises
+        ------
+        ValueError
+            When multi-band light curves meet a single-band model or the
+            reverse, and naming the light curves with band codes not in ``bands_``.
+        """
+        fitted = bands_ is not None
+        if self.multiband != fitted:
+            raise ValueError(
+                "This model was fitted on multi-band light curves (a band column): give "
+                "(n_observations, 4) arrays." if fitted else
+                "These light curves have a band column but the model was fitted on "
+                "single-band ones: fit it on multi-band light curves (max_epochs=0 keeps the "
+                "weights) so that it learns the bands (bands_).")
+        if not fitted:
+            return
+        bands = self.light_curves.bands
+        unknown = ~np.isin(bands, bands_)
+        if unknown.any():
+            samples = np.repeat(np.arange(len(self)), self.light_curves.lengths)
+            raise ValueError(
+                f"Light curve(s) {format_indices(np.unique(samples[unknown]) + self.first_index)}"
+                f" have band code(s) {sorted(set(bands[unknown].tolist()))[:5]} that the model "
+                f"was not fitted on (bands_ = {list(bands_)}).")
+
+    def band_positions(self, bands_):
+        """These light curves with each observation's band as its position in ``bands_``
+        (what a joint multi-band encoder reads), periods kept."""
+        light_curves = dataclasses.replace(
+            self.light_curves, bands=np.searchsorted(bands_, self.light_curves.bands))
+        return self.derived(light_curves)
 
     def colours(self, bands_):
         """Colours and amplitude ratios of neighbouring bands of ``bands_`` (see

@@ -365,6 +365,11 @@ def _band_column(arrays, first_index):
     return np.where(known, codes, -1).astype(np.int64)  # -1: NaN, dropped with its row
 
 
+#: Light curves validated and embedded (or classified) at a time by ``transform`` (and
+#: ``predict_proba``): memory stays bounded however many light curves are passed.
+TRANSFORM_CHUNK_SIZE = 8192
+
+
 def iter_light_curve_chunks(light_curves, chunk_size):
     """Yield ``(first_index, chunk)`` slices of a light-curve collection, in order.
 

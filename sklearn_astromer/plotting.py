@@ -34,7 +34,7 @@ def _axes(ax, **subplots):
 
 def _window_args(embedder, light_curves):
     """How ``embedder`` cuts ``light_curves`` into windows (with their periods if it takes them)."""
-    from ._encoder_inference import window_args
+    from ._window_batches import window_args
     from ._prepared import PreparedLightCurves
 
     periods = (PreparedLightCurves(light_curves).periods
@@ -109,7 +109,8 @@ def _masked_reconstruction(embedder, light_curves, rng):
     """
     import torch
 
-    from ._encoder_inference import iter_window_batches, windows_to_tensors
+    from ._encoder_inference import windows_to_tensors
+    from ._window_batches import iter_window_batches
     from .preprocessing import mask_windows
 
     args = _window_args(embedder, light_curves)
@@ -196,7 +197,8 @@ def attention_weights(embedder, light_curve, *, layer=-1):
     """
     import torch
 
-    from ._encoder_inference import iter_window_batches, windows_to_tensors
+    from ._encoder_inference import windows_to_tensors
+    from ._window_batches import iter_window_batches
 
     light_curves = _one_light_curve(light_curve)
     args = {**_window_args(embedder, light_curves), "batch_size": 1, "max_tokens": None}

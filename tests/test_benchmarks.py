@@ -27,6 +27,8 @@ EXPECTED_KEYS = {
     "bench_multimodal.py": ("summary", "retrieval", "targets", "runs"),
     "bench_real.py": ("classification", "novelty", "retrieval", "pretraining"),
     "bench_multiband.py": ("results", "timing", "classes"),
+    "bench_onnx.py": ("results", "threads"),
+    "bench_periods.py": ("period_search", "transform_curves_per_s"),
 }
 
 

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_astromer._lomb_scargle import _direct_power, _fast_power
 from sklearn_astromer.features import FEATURE_NAMES, LightCurveFeatures
 
 
@@ -143,18 +142,6 @@ def test_feature_names_and_pandas_output():
     pytest.importorskip("pandas")
     frame = estimator.set_output(transform="pandas").fit_transform([_sinusoid(1.0, n=50)])
     assert list(frame.columns) == list(FEATURE_NAMES)
-
-
-def test_fast_periodogram_agrees_with_the_exact_one():
-    curve = _sinusoid(0.77, n=200, span=300.0, noise=0.5)
-    times, magnitudes = curve[:, 0] - curve[0, 0], curve[:, 1]
-    weights = np.full(len(times), 1 / len(times))
-    centred = magnitudes - magnitudes.mean()
-    step, k_min, k_max = 1 / 600, 1, 12_000
-    fast = _fast_power(times, centred, weights, step, k_min, k_max)
-    exact = _direct_power(times, centred, weights, np.arange(k_min, k_max + 1) * step)
-    assert np.max(np.abs(fast - exact)) < 0.02
-    assert np.argmax(fast) == np.argmax(exact)
 
 
 @pytest.mark.parametrize(

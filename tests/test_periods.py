@@ -61,3 +61,19 @@ def test_degenerate_and_huge_light_curves_give_no_period_and_no_nan():
     assert np.isfinite(frequencies).all() and np.isfinite(powers).all()
     assert (frequencies[:4] == 0).all() and (powers[:4] == 0).all()
     assert frequencies[4] == pytest.approx(1 / 3.7, rel=1e-3)
+
+
+def test_batches_and_threads_do_not_change_the_periods():
+    """Light curves of many lengths, searched in batches, give each one's own period."""
+    rng = np.random.default_rng(3)
+    curves = []
+    for n in rng.integers(3, 400, 60):
+        times = np.sort(rng.uniform(0, rng.uniform(1, 3000), n)) + 5e4
+        curves.append(np.column_stack([times, 15 + np.sin(times / rng.uniform(0.05, 50))
+                                       + 0.1 * rng.normal(size=n), rng.uniform(0.01, 0.1, n)]))
+    light_curves = check_light_curves(curves)
+    together = lomb_scargle_periods(light_curves, n_jobs=2)
+    one_by_one = np.array([lomb_scargle_periods(check_light_curves([curve]))
+                           for curve in curves])[:, :, 0].T
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-9, atol=1e-12)
+

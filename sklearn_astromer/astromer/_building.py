@@ -17,6 +17,7 @@ from . import _output, _supervised
 from ._memory import check_memory
 from ._net import AstromerNet, MaskedWindowCollate, WindowSampler
 from .. import _encoder_inference as _inference
+from .._window_batches import window_args
 from .._finite import check_finite
 from .._prepared import PreparedLightCurves
 from .._training import stage_params, warmup_cosine_schedule
@@ -96,7 +97,7 @@ class ModelBuildingMixin:
     def _window_args(self, prepared):
         """How inference cuts ``prepared`` into batches of windows (periods included)."""
         check_is_fitted(self, "net_")
-        return _inference.window_args(self.config_, self.inference_batch_size,
+        return window_args(self.config_, self.inference_batch_size,
                                       self.net_.device, self._periods(prepared))
 
     # --------------------------------------------------------- architecture

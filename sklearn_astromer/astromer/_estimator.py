@@ -13,20 +13,23 @@ from . import _output
 from ._building import ModelBuildingMixin
 from ._multiband import BAND_POOLINGS, MULTIBAND_MODES, MultibandMixin
 from ._observations import ObservationOutputsMixin
+from ._onnx import OnnxExportMixin
 from ._persistence import PersistenceMixin
-from ._predicting import CHUNK_SIZE as TRANSFORM_CHUNK_SIZE, PredictingMixin
+from ._predicting import PredictingMixin
 from .._base import PRECISIONS, BaseEmbedder, n_samples_of
+from .._curve_pooling import POOLINGS
 from .._finite import check_finite
 from .._training import LR_SCHEDULES
 from .._torch_common import LightCurveIndexDataset, release_training_data
-from .._validation import iter_light_curve_chunks
+from .._validation import TRANSFORM_CHUNK_SIZE, iter_light_curve_chunks
 from ..pretrained import ARCHITECTURE_CONSTRAINTS
 
 LOSS_WEIGHTINGS = ("none", "uncertainty")
 
 
-class AstromerEmbedder(PersistenceMixin, PredictingMixin, ObservationOutputsMixin,
-                       MultibandMixin, ModelBuildingMixin, BaseEmbedder):
+class AstromerEmbedder(PersistenceMixin, OnnxExportMixin, PredictingMixin,
+                       ObservationOutputsMixin, MultibandMixin, ModelBuildingMixin,
+                       BaseEmbedder):
     """Embed light curves with ASTROMER, a transformer pre-trained on masked magnitudes.
 
     ``fit`` trains (or, from ``pretrained`` weights, fine-tunes) the encoder by
@@ -240,7 +243,7 @@ class AstromerEmbedder(PersistenceMixin, PredictingMixin, ObservationOutputsMixi
         "lr": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left"), None],
         "patience": [Interval(Integral, 1, None, closed="left")],
-        "pooling": [StrOptions(set(_inference.POOLINGS))],
+        "pooling": [StrOptions(set(POOLINGS))],
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "include_descriptors": ["boolean"],
         "band_pooling": [StrOptions(set(BAND_POOLINGS))],

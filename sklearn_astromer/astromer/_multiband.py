@@ -8,14 +8,11 @@ columns for a band a light curve lacks) or averaged over the bands present
 light curve.
 """
 
-import dataclasses
-
 import numpy as np
 
 from ._building import check_n_bands, saved_bands
 from .._bands import colour_names, per_band_curves
 from .._finite import non_finite_error
-from .._validation import format_indices
 
 BAND_POOLINGS = ("concat", "mean")
 MULTIBAND_MODES = ("auto", "joint", "per_band")
@@ -76,30 +73,11 @@ class MultibandMixin:
             return prepared
         if self.config_["period_input"]:
             prepared.periods  # searched once, on the caller's object (descriptors reuse them)
-        light_curves = dataclasses.replace(
-            prepared.light_curves, bands=np.searchsorted(self.bands_, prepared.light_curves.bands))
-        return prepared.derived(light_curves)
+        return prepared.band_positions(self.bands_)
 
     def _check_bands(self, prepared):
         """Refuse light curves whose bands this fitted model does not know."""
-        fitted = hasattr(self, "bands_")
-        if prepared.multiband != fitted:
-            raise ValueError(
-                "This model was fitted on multi-band light curves (a band column): give "
-                "(n_observations, 4) arrays." if fitted else
-                "These light curves have a band column but the model was fitted on "
-                "single-band ones: fit it on multi-band light curves (max_epochs=0 keeps the "
-                "weights) so that it learns the bands (bands_).")
-        if not fitted:
-            return
-        bands = prepared.light_curves.bands
-        unknown = ~np.isin(bands, self.bands_)
-        if unknown.any():
-            samples = np.repeat(np.arange(len(prepared)), prepared.light_curves.lengths)
-            raise ValueError(
-                f"Light curve(s) {format_indices(np.unique(samples[unknown]) + prepared.first_index)}"
-                f" have band code(s) {sorted(set(bands[unknown].tolist()))[:5]} that the model "
-                f"was not fitted on (bands_ = {self.bands_.tolist()}).")
+        prepared.check_bands(getattr(self, "bands_", None))
 
     def _training_curves(self, prepared):
         """Light curves to pre-train on: each (light curve, band) pair of multi-band input,

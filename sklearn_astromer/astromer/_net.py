@@ -12,7 +12,7 @@ from skorch import NeuralNet
 from .._interrupt import PropagateInterruptMixin
 from .._torch_common import AutocastMixin, SeededCollate
 from ..preprocessing import gather_windows, mask_windows, random_windows
-from .._finite import FiniteTrainingMixin
+from .._finite_training import FiniteTrainingMixin
 from .._encoder_inference import windows_to_tensors
 
 

@@ -11,11 +11,7 @@ from sklearn.utils.metaestimators import available_if
 
 from . import _supervised
 from .._finite import check_finite
-from .._validation import iter_light_curve_chunks
-
-#: Light curves validated and classified (or embedded, by ``transform``) at a time:
-#: memory stays bounded however many light curves are passed.
-CHUNK_SIZE = 8192
+from .._validation import TRANSFORM_CHUNK_SIZE as CHUNK_SIZE, iter_light_curve_chunks
 
 
 class PredictingMixin:

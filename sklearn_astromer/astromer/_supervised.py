@@ -11,7 +11,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from .._interrupt import PropagateInterruptMixin
 from .._torch_common import AutocastMixin, LightCurveIndexDataset
 from ..nn import AstromerClassifierModel, LayerWeightedClassifier
-from .._finite import FiniteTrainingMixin
+from .._finite_training import FiniteTrainingMixin
 from .._encoder_inference import pool_layers, windows_to_tensors
 from .._training import validation_size
 from ._net import WindowCollate

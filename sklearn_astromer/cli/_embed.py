@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import format_indices
-from .._encoder_inference import POOLINGS
+from .._curve_pooling import POOLINGS
 from ._common import (
     add_runtime_arguments,
     check_device,

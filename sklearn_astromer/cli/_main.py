@@ -2,10 +2,11 @@
 
 Commands: ``demo`` (the README's main job), ``embed`` (embeddings of light
 curves in files), ``pretrain`` (self-supervised training on files, resumable),
-``info`` (describe a model) and ``simulate`` (write a simulated survey). Exit codes: 0 success, 1 an error (one
-line on stderr, naming the file or row at fault; see
-:mod:`sklearn_astromer.cli._errors`), 2 a usage error, 130 interrupted, 143
-terminated (SIGTERM; partial outputs are removed first).
+``info`` (describe a model), ``export`` (a model as ONNX) and ``simulate``
+(write a simulated survey). Exit codes: 0 success, 1 an error (one line on
+stderr, naming the file or row at fault; see :mod:`sklearn_astromer.cli._errors`),
+2 a usage error, 130 interrupted, 143 terminated (SIGTERM; partial outputs are
+removed first).
 ``--traceback`` (or ``SKLEARN_ASTROMER_TRACEBACK=1``) shows the Python
 traceback of an error instead.
 """
@@ -18,9 +19,9 @@ import sys
 import threading
 import warnings
 
-from . import _demo, _embed, _errors, _info, _pretrain, _simulate
+from . import _demo, _embed, _errors, _export, _info, _pretrain, _simulate
 
-COMMANDS = (_demo, _embed, _pretrain, _info, _simulate)
+COMMANDS = (_demo, _embed, _pretrain, _info, _export, _simulate)
 
 
 def build_parser():

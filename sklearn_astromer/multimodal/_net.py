@@ -14,7 +14,8 @@ from skorch import NeuralNet
 from .._interrupt import PropagateInterruptMixin
 from .._torch_common import AutocastMixin
 from .._validation import format_indices
-from .._encoder_inference import inference_batching, pool_light_curves, window_args
+from .._encoder_inference import pool_light_curves
+from .._window_batches import inference_batching, window_args
 from .._prepared import PreparedLightCurves
 from ..preprocessing.ranges import check_time_ranges
 from ._data import PHOTOMETRY, SPECTRUM

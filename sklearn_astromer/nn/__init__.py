@@ -19,6 +19,7 @@ from .multimodal import (
     PhotometryTower,
 )
 from .period import PeriodInputEmbedding
+from .pooling import WindowPooling
 from .positional import LogPeriodTimeEncoding, TimePositionalEncoding
 from .spectrum import SpectrumEncoder
 
@@ -44,6 +45,7 @@ __all__ = [
     "RegressionHead",
     "SpectrumEncoder",
     "TimePositionalEncoding",
+    "WindowPooling",
     "modality_pairs",
     "pairwise_clip_loss",
 ]

@@ -161,9 +161,11 @@ class AstromerEncoder(nn.Module):
             ``(batch, 1, length, length)``; ``"corrected"``: True where a key may be
             attended, of shape ``(batch, 1, 1, length)``. None when nothing is
             hidden (full windows at inference): both variants then compute plain
-            attention, and the fused kernels run without a mask.
+            attention, and the fused kernels run without a mask. While the encoder
+            is being exported (ONNX) the mask is always built: a graph cannot
+            branch on its data, and an all-visible mask gives the same result.
         """
-        if not mask_in.any():
+        if not torch.compiler.is_exporting() and not mask_in.any():
             return None
         if self.variant == "paper":
             hidden = mask_in.float()

@@ -67,7 +67,7 @@ class Linear(nn.Linear):
     uses oneDNN for the forward product and the input gradient when the
     tensors are float32 on the CPU and autocast is off, and falls back to
     :func:`torch.nn.functional.linear` otherwise (GPU, reduced precision,
-    torch builds without the kernel). Results agree with ``nn.Linear`` to
+    torch builds without the kernel, export to ONNX). Results agree with ``nn.Linear`` to
     float32 rounding; parameters and ``state_dict`` keys are the same.
 
     Parameters
@@ -87,7 +87,7 @@ class Linear(nn.Linear):
     def forward(self, x):
         if (ONEDNN_LINEAR and x.device.type == "cpu" and x.dtype == torch.float32
                 and self.weight.dtype == torch.float32
-                and not _cpu_autocast_enabled()):
+                and not _cpu_autocast_enabled() and not torch.compiler.is_exporting()):
             if torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad):
                 return _OneDNNLinearFunction.apply(x, self.weight, self.bias)
             return _onednn_linear(x, self.weight, self.bias)
