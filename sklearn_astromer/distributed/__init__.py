@@ -6,6 +6,7 @@ Dask (``pip install sklearn-astromer[dask]``) is imported only when
 
 from ._dask import embed_frame, embed_nested_frame, embed_partitions, nested_light_curves
 from ._ddp import DistributedAstromerNet, fit_ddp, init_process_group, leave_process_group
+from ._output import read_embeddings
 
 __all__ = [
     "DistributedAstromerNet",
@@ -16,4 +17,5 @@ __all__ = [
     "init_process_group",
     "leave_process_group",
     "nested_light_curves",
+    "read_embeddings",
 ]

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .._readers import band_codes
+from ._output import finish_output, prepare_output, write_partition
 
 # Tasks of one worker process share torch's thread pool: they embed one at a
 # time, each with all of the worker's threads, rather than oversubscribing.
@@ -196,7 +197,7 @@ def embed_nested_frame(frame, estimator, *, nested_col, id_col=None, time_col="t
 
 def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
                      err_col="err", partitioned_by_id=False, nested_col=None, output=None,
-                     band_col=None, bands=None):
+                     band_col=None, bands=None, if_exists="error"):
     """Embed a Dask DataFrame of observations, one task per partition.
 
     Parameters
@@ -228,13 +229,21 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
         keeps the partitions' index (see :func:`embed_nested_frame`).
     output : str, path-like or None, default=None
         Write the embeddings to this Parquet directory (one file per
-        partition, ids included, no index) and return its path.
+        partition, ids included, no index) and return its path. Each file
+        appears only once complete; ``_SUCCESS`` marks a finished run, and
+        :func:`~sklearn_astromer.distributed.read_embeddings` reads only such folders.
     band_col : str or None, default=None
         Column (or nested field) of each observation's band, for multi-band
         catalogues (see :func:`sklearn_astromer.io.light_curves_from_table`);
         the estimator must know the bands (``bands_``).
     bands : sequence or None, default=None
         The band names in order, for a band column of names.
+    if_exists : {"error", "overwrite", "resume"}, default="error"
+        When ``output`` already holds files: refuse (runs never mix), delete
+        the embeddings written there before (a folder holding other files is
+        refused), or finish an interrupted run of the same catalogue,
+        partitioning and columns, embedding only the partitions it did not
+        complete.
 
     Returns
     -------
@@ -259,6 +268,7 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
     >>> embedder = AstromerEmbedder.from_pretrained("macho")  # doctest: +SKIP
     >>> embed_partitions(catalogue, embedder, output="embeddings/")  # doctest: +SKIP
     'embeddings/'
+    >>> read_embeddings("embeddings/")  # doctest: +SKIP
     """
     import dask
 
@@ -280,5 +290,10 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
                                     **columns)
     if output is None:
         return embeddings
-    embeddings.to_parquet(output, write_index=write_index)
+    layout = {"n_partitions": embeddings.npartitions, "columns": list(embeddings.columns)}
+    done = prepare_output(output, if_exists, layout)
+    writes = {index: dask.delayed(write_partition)(part, str(output), index, write_index)
+              for index, part in enumerate(embeddings.to_delayed()) if index not in done}
+    rows = dict(zip(writes, dask.compute(*writes.values())))
+    finish_output(output, [rows.get(index) for index in range(embeddings.npartitions)])
     return str(output)

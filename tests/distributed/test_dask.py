@@ -161,3 +161,67 @@ def test_embed_frame_takes_a_band_column():
     result = embed_frame(frame, embedder, band_col="band")
     np.testing.assert_array_equal(result.iloc[:, 1:].to_numpy(), embedder.transform(
         [np.column_stack([curve[:, :3], curve[:, 3] + 1]) for curve in curves]))
+
+
+def test_a_second_run_into_the_same_folder_is_refused_or_replaces_the_first(
+        embedder, catalogue, tmp_path):
+    from sklearn_astromer.distributed import read_embeddings
+
+    directory, ids, _ = catalogue
+    output = tmp_path / "embeddings"
+    embed_partitions(dd.read_parquet(directory), embedder, output=output)
+    with pytest.raises(ValueError, match="not empty.*if_exists='overwrite'"):
+        embed_partitions(dd.read_parquet(directory), embedder, output=output)
+    # Fewer partitions over more: the old files go first, nothing is duplicated.
+    fewer = dd.read_parquet(directory).repartition(npartitions=2)
+    embed_partitions(fewer, embedder, output=output, if_exists="overwrite")
+    result = read_embeddings(output)
+    assert len(result) == len(ids) and not result["object_id"].duplicated().any()
+    assert len(list(output.glob("part.*.parquet"))) == 2
+    (output / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="notes.txt"):
+        embed_partitions(fewer, embedder, output=output, if_exists="overwrite")
+
+
+def test_an_interrupted_run_is_refused_by_the_reader_and_resumed(embedder, catalogue,
+                                                                 tmp_path):
+    from sklearn_astromer.distributed import read_embeddings
+
+    directory, ids, _ = catalogue
+    output = tmp_path / "embeddings"
+    ddf = dd.read_parquet(directory).repartition(npartitions=4)
+    embed_partitions(ddf, embedder, output=output)
+    whole = read_embeddings(output)
+    # What a driver killed midway leaves: two partitions done, one half-written, no marker.
+    (output / "_SUCCESS").unlink()
+    (output / "part.00002.parquet").rename(output / "_part.00002.parquet.tmp")
+    (output / "part.00003.parquet").unlink()
+    with pytest.raises(ValueError, match="no _SUCCESS"):
+        read_embeddings(output)
+    kept = {name: (output / name).stat().st_mtime_ns
+            for name in ("part.00000.parquet", "part.00001.parquet")}
+    with pytest.raises(ValueError, match="4 partitions.*2 partitions"):
+        embed_partitions(ddf.repartition(npartitions=2), embedder, output=output,
+                         if_exists="resume")
+    embed_partitions(ddf, embedder, output=output, if_exists="resume")
+    assert {name: (output / name).stat().st_mtime_ns for name in kept} == kept
+    resumed = read_embeddings(output)
+    assert len(resumed) == len(ids) and not resumed["object_id"].duplicated().any()
+    pd.testing.assert_frame_equal(resumed, whole)
+    assert not list(output.glob("_part.*"))
+
+
+def test_the_reader_names_a_missing_or_truncated_file(embedder, catalogue, tmp_path):
+    from sklearn_astromer.distributed import read_embeddings
+
+    directory, _, _ = catalogue
+    output = tmp_path / "embeddings"
+    embed_partitions(dd.read_parquet(directory), embedder, output=output)
+    first = sorted(output.glob("part.*.parquet"))[0]
+    table = pq.read_table(first)
+    pq.write_table(table.slice(0, max(0, table.num_rows - 1)), first)
+    with pytest.raises(ValueError, match=f"{first.name} has .* rows, the run wrote"):
+        read_embeddings(output)
+    first.unlink()
+    with pytest.raises(ValueError, match=f"{first.name} is missing"):
+        read_embeddings(output)
