@@ -105,6 +105,17 @@ def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_co
     return result
 
 
+def _embed_partition(frame, estimator, *, embed, partition_info=None, **columns):
+    """``embed`` one partition; an input error names the partition (Dask passes its number)."""
+    try:
+        return embed(frame, estimator, **columns)
+    except ValueError as error:
+        if partition_info is None:
+            raise
+        raise ValueError(f"Partition {partition_info['number']} (of the catalogue as "
+                         f"embed_partitions received it): {error}") from error
+
+
 def nested_light_curves(frame, nested_col, *, time_col="time", mag_col="mag", err_col="err",
                         band_col=None, bands=None):
     """Light curves of a nested-pandas frame, one per row, from its nested column.
@@ -286,8 +297,8 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
             ddf = ddf.shuffle(on=id_col)
         embed, write_index = embed_frame, False
     # The partition function on the empty meta frame gives the result's columns and dtypes.
-    embeddings = ddf.map_partitions(embed, shipped, meta=embed(ddf._meta, estimator, **columns),
-                                    **columns)
+    embeddings = ddf.map_partitions(_embed_partition, shipped, embed=embed,
+                                    meta=embed(ddf._meta, estimator, **columns), **columns)
     if output is None:
         return embeddings
     layout = {"n_partitions": embeddings.npartitions, "columns": list(embeddings.columns)}

@@ -225,3 +225,23 @@ def test_the_reader_names_a_missing_or_truncated_file(embedder, catalogue, tmp_p
     first.unlink()
     with pytest.raises(ValueError, match=f"{first.name} is missing"):
         read_embeddings(output)
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("words", r"Partition \d+ .*mag"),
+    ("null id", r"Partition \d+ .*object_id"),
+])
+def test_a_bad_partition_is_named(embedder, catalogue, tmp_path, damage, message):
+    directory, _, _ = catalogue
+    table = pd.read_parquet(directory)
+    if damage == "words":
+        table["mag"] = table["mag"].astype(object)
+        table.loc[table.index[5], "mag"] = "bright"
+    else:
+        table.loc[table.index[5], "object_id"] = None
+    bad = dd.from_pandas(table, npartitions=3)
+    with pytest.raises(ValueError, match=message):
+        embed_partitions(bad, embedder, partitioned_by_id=True).compute()
+    with pytest.raises(ValueError, match=message):
+        embed_partitions(bad, embedder, partitioned_by_id=True, output=tmp_path / "out")
+    assert not (tmp_path / "out" / "_SUCCESS").exists()
