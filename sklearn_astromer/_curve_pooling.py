@@ -109,3 +109,21 @@ class CurveStatistics:
             return means.astype(np.float32)
         stds = np.sqrt(np.maximum(self.totals[:, 1] / counts - means**2, 0.0))
         return np.hstack([means, stds]).astype(np.float32)
+
+
+def project(embeddings, projection):
+    """Coordinates of pooled ``embeddings`` on fitted principal components (float32).
+
+    Parameters
+    ----------
+    embeddings : ndarray of shape (n_samples, n_features)
+    projection : dict
+        ``"mean"`` (n_features,) and ``"components"`` (n_components, n_features).
+
+    Returns
+    -------
+    float32 ndarray of shape (n_samples, n_components)
+    """
+    centred = embeddings.astype(np.float64) - projection["mean"]
+    return (centred @ np.asarray(projection["components"]).T.astype(np.float64)).astype(
+        np.float32)

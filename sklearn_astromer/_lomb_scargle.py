@@ -91,18 +91,20 @@ def _extirpolate(positions, values, n_grid):
         n_rows, n_grid)
 
 
+def _fast_fft_lengths(minimums):
+    """Smallest 2**a * 3**b * 5**c >= each of ``minimums``: lengths that pocketfft transforms fast."""
+    minimums = np.asarray(minimums, dtype=np.int64)
+    limit = 1 << int(np.ceil(np.log2(max(int(minimums.max()), 1))))  # itself such a length
+    powers = [base ** np.arange(int(np.log(limit) / np.log(base)) + 1, dtype=np.int64)
+              for base in (2, 3, 5)]
+    lengths = np.unique(np.multiply.outer(np.multiply.outer(*powers[:2]), powers[2]))
+    lengths = lengths[lengths <= limit]
+    return lengths[np.searchsorted(lengths, minimums)]
+
+
 def _fast_fft_length(minimum):
-    """Smallest 2**a * 3**b * 5**c >= ``minimum``: lengths that pocketfft transforms fast."""
-    best = 1 << int(np.ceil(np.log2(minimum)))
-    power5 = 1
-    while power5 < best:
-        power35 = power5
-        while power35 < best:
-            length = power35 << max(0, int(np.ceil(np.log2(minimum / power35))))
-            best = min(best, length)
-            power35 *= 3
-        power5 *= 5
-    return int(best)
+    """:func:`_fast_fft_lengths` of one minimum, as an int."""
+    return int(_fast_fft_lengths([minimum])[0])
 
 
 def _fast_power(times, centred, weights, steps, n_frequencies, n_fft):
@@ -134,7 +136,7 @@ def _coarse_peaks(times, centred, weights, steps, k_min, k_max, n_peaks):
         Highest first; NaN where a row has fewer peaks.
     """
     n_rows = len(times)
-    n_fft = np.array([_fast_fft_length(_FFT_OVERSAMPLING * k + 1) for k in k_max])
+    n_fft = _fast_fft_lengths(_FFT_OVERSAMPLING * k_max + 1)
     centres = np.full((n_rows, n_peaks), np.nan)
     for length in np.unique(n_fft):
         rows_of_length = np.flatnonzero(n_fft == length)

@@ -16,8 +16,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._curve_pooling import CurveStatistics, n_statistics
-from ._finite import non_finite_error
+from ._curve_pooling import CurveStatistics, n_statistics, project
+from ._finite import check_finite
 from ._prepared import PreparedLightCurves
 from ._validation import TRANSFORM_CHUNK_SIZE, iter_light_curve_chunks
 from ._window_batches import iter_window_batches, model_inputs, window_args
@@ -203,16 +203,11 @@ class OnnxEmbedder(TransformerMixin, BaseEstimator):
                           max_obs=config["max_obs"], first_index=first_index)
         model_input = prepared.band_positions(self.bands_) if prepared.multiband else prepared
         pooled = self._pooled(model_input, prepared.periods if config["period_input"] else None)
-        bad = ~np.isfinite(pooled).all(axis=1)
-        if bad.any():
-            raise non_finite_error(prepared.light_curves, np.flatnonzero(bad), "embeddings",
-                                   first_index)
+        check_finite(pooled, prepared.light_curves, "embeddings", first_index)
         columns = [pooled]
         if metadata["projection"] is not None:
-            mean, components = (np.asarray(metadata["projection"][key], np.float32)
-                                for key in ("mean", "components"))
-            columns[0] = ((pooled.astype(np.float64) - mean)
-                          @ components.T.astype(np.float64)).astype(np.float32)
+            columns[0] = project(pooled, {key: np.asarray(value, np.float32) for key, value
+                                          in metadata["projection"].items()})
         if metadata["include_descriptors"]:
             columns.append(prepared.descriptors)
             if prepared.multiband:

@@ -11,6 +11,7 @@ curve's descriptors as they are.
 import numpy as np
 from sklearn.decomposition import PCA
 
+from .._curve_pooling import project
 from ..nn.period import DESCRIPTOR_NAMES
 
 PROJECTION_KEYS = ("output_projection.mean", "output_projection.components")
@@ -25,12 +26,6 @@ def fit_projection(embeddings, n_components, seed=0):
     n_components = min(n_components, *embeddings.shape)
     pca = PCA(n_components, random_state=seed).fit(embeddings.astype(np.float64))
     return {"mean": pca.mean_.astype(np.float32), "components": pca.components_.astype(np.float32)}
-
-
-def project(embeddings, projection):
-    """Coordinates of ``embeddings`` on the fitted components (float32)."""
-    centred = embeddings.astype(np.float64) - projection["mean"]
-    return (centred @ projection["components"].T.astype(np.float64)).astype(np.float32)
 
 
 def projection_tensors(projection):
