@@ -1,6 +1,5 @@
 """``sklearn-astromer embed``: embeddings of a light-curve collection, written to a file."""
 
-import csv
 import fnmatch
 import os
 import sys
@@ -15,14 +14,12 @@ from ._common import (
     check_device,
     check_model_source,
     objects_named,
-    plain,
     positive_int,
 )
+from ._chunk_folder import ChunkFolder, files_fingerprint
+from ._embedding_files import chunk_format, output_columns
 from ._inputs import add_input_arguments, band_codes, open_collection
 from ._progress import Progress
-
-PARQUET_OUTPUTS = (".parquet", ".pq")
-CSV_OUTPUTS = (".csv", ".csv.gz", ".tsv", ".tsv.gz")
 
 
 def add_parser(commands):
@@ -31,7 +28,10 @@ def add_parser(commands):
         "embed", help="embed light curves from files with a trained model",
         description="Embed every light curve of a long table or a directory of light-curve "
                     "files and write one row per object (id + features) to a Parquet or CSV "
-                    "file. Objects keep their input order.")
+                    "file. Objects keep their input order. Each chunk is saved to its own "
+                    "file in the folder _NAME.parts/ beside the output NAME and the chunks "
+                    "are joined into NAME at the end: a run that is interrupted or killed "
+                    "leaves no output, and --resume continues it from its saved chunks.")
     add_input_arguments(parser)
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="output file: .parquet/.pq, or .csv/.tsv (optionally .gz)")
@@ -46,7 +46,14 @@ def add_parser(commands):
                              "...) written beside the id; each must have one value per "
                              "object")
     parser.add_argument("--chunk-size", type=positive_int, default=10_000,
-                        help="objects read and embedded at a time (default: %(default)s)")
+                        help="objects read, embedded and saved at a time: a killed run "
+                             "loses at most one chunk's work (default: %(default)s)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a run of this command that was interrupted or killed: "
+                             "its saved chunks (in _NAME.parts/ beside the output NAME) are "
+                             "reused, only the others are embedded; the input, model and "
+                             "options must be the run's (--device and --batch-size may "
+                             "change)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(run=run)
     return parser
@@ -56,11 +63,27 @@ def run(args):
     """Embed ``args.input`` into ``args.output``; return the exit code."""
     from ..astromer import AstromerEmbedder
 
-    writer = EmbeddingWriter(args.output)  # an unknown extension fails before any work
+    folder = ChunkFolder(args.output, chunk_format(args.output))  # before any work
     check_output_is_not_input(args.output, args.input, args.pattern)
     check_device(args.device)
     check_model_source(args.model)
     collection = open_collection(args)
+    resumed = folder.start(run_record(args, collection), resume=args.resume)
+    if args.resume and not resumed and not args.quiet:
+        print(f"--resume: no finished chunk in {folder.path}; embedding from the start",
+              file=sys.stderr)
+    with folder.kept_for_resume():
+        embedder = AstromerEmbedder.from_pretrained(args.model, **_embedder_params(args))
+        counts = embed_into(folder, collection, embedder, args.chunk_size, args.quiet)
+    if not args.quiet:
+        reused = (f"; {counts['reused_objects']:,} of them in {counts['reused_chunks']} chunk(s) "
+                  "reused from the interrupted run" if counts["reused_chunks"] else "")
+        print(f"wrote {counts['objects']:,} embeddings ({len(embedder.get_feature_names_out())} "
+              f"features each) to {args.output}{reused}", file=sys.stderr)
+    return 0
+
+
+def _embedder_params(args):
     params = {"device": args.device, "precision": args.precision}
     if args.batch_size:
         params["inference_batch_size"] = args.batch_size
@@ -68,24 +91,65 @@ def run(args):
         params["pooling"] = args.pooling
     if args.bands is not None:
         params["bands"] = band_codes(args)
-    embedder = AstromerEmbedder.from_pretrained(args.model, **params)
-    progress = Progress(collection.total, collection.unit, "embedding", enabled=not args.quiet)
-    n_objects = done = 0
-    with writer:
-        for chunk in collection.iter_chunks(args.chunk_size):
+    return params
+
+
+def run_record(args, collection):
+    """What decides the rows of ``args.output``, for :meth:`ChunkFolder.start`.
+
+    ``--device`` and ``--batch-size`` are left out: a resumed run may change
+    them (to another machine, or a batch that fits in memory).
+    """
+    model = Path(args.model)
+    model_files = (sorted(path for path in model.iterdir() if path.is_file())
+                   if model.is_dir() else [model] if model.is_file() else [])
+    settings = {
+        "input": str(args.input.resolve()), "--pattern": args.pattern,
+        "--id-column": args.id_column, "--time-column": args.time_column,
+        "--mag-column": args.mag_column, "--err-column": args.err_column,
+        "--band-column": args.band_column, "--bands": args.bands,
+        "--keep-columns": args.keep_columns,
+        "--model": str(model.resolve()) if model.exists() else args.model.lower(),
+        "--pooling": args.pooling, "--precision": args.precision,
+        "--chunk-size": args.chunk_size,
+    }
+    files = {"input": files_fingerprint(collection.files),
+             "--model": files_fingerprint(model_files)}
+    return {"settings": settings, "files": files}
+
+
+def embed_into(folder, collection, embedder, chunk_size, quiet=False):
+    """Write the embeddings of ``collection``, chunk by chunk, to ``folder``'s output.
+
+    Chunks that ``folder`` already holds whole are read from the input but
+    not embedded again.
+
+    Returns
+    -------
+    dict
+        ``objects``, ``reused_objects`` and ``reused_chunks``.
+    """
+    feature_names = embedder.get_feature_names_out()
+    progress = Progress(collection.total, collection.unit, "embedding", enabled=not quiet)
+    counts = dict.fromkeys(("objects", "reused_objects", "reused_chunks"), 0)
+    n_chunks = done = 0
+    columns = None
+    for index, chunk in enumerate(collection.iter_chunks(chunk_size)):
+        columns = output_columns(collection.id_name, chunk.per_object, feature_names)
+        if folder.reusable(index, columns, chunk.ids):
+            counts["reused_objects"] += len(chunk.ids)
+            counts["reused_chunks"] += 1
+        else:
             features = embed_chunk(embedder, chunk, collection.path)
-            writer.write(collection.id_name, chunk.ids, embedder.get_feature_names_out(),
-                         features, chunk.per_object)
-            n_objects += len(chunk.ids)
-            progress.update(chunk.done)
-            done = chunk.done
-        if n_objects == 0:
-            raise ValueError(f"{collection.path}: no light curves to embed.")
+            folder.write(index, columns, chunk.ids, chunk.per_object, features)
+        counts["objects"] += len(chunk.ids)
+        n_chunks, done = index + 1, chunk.done
+        progress.update(done)
+    if n_chunks == 0:
+        raise ValueError(f"{collection.path}: no light curves to embed.")
     progress.close(done)
-    if not args.quiet:
-        print(f"wrote {n_objects:,} embeddings ({len(embedder.get_feature_names_out())} "
-              f"features each) to {args.output}", file=sys.stderr)
-    return 0
+    folder.finish(n_chunks, columns)
+    return counts
 
 
 def check_output_is_not_input(output, source, pattern="*"):
@@ -128,91 +192,3 @@ def embed_chunk(embedder, chunk, source):
                 "finite (NaN or infinite), e.g. from extreme times or magnitudes; nothing was "
                 "written. Check or remove these objects.")
     return features
-
-
-class EmbeddingWriter:
-    """Write ``(id, features)`` rows chunk by chunk to Parquet or CSV.
-
-    Rows go to ``<output>.partial``, renamed to ``output`` only when every
-    chunk is written: an interrupted run never leaves a truncated file under
-    the final name. CSV needs no optional dependency; Parquet needs pyarrow.
-    """
-
-    def __init__(self, path):
-        self.path = Path(path)
-        name = self.path.name.lower()
-        if name.endswith(PARQUET_OUTPUTS):
-            self.kind = "parquet"
-        elif name.endswith(CSV_OUTPUTS):
-            self.kind = "csv"
-        else:
-            raise ValueError(f"--output {self.path}: unknown format; use "
-                             f"{'/'.join(PARQUET_OUTPUTS + CSV_OUTPUTS)}.")
-        if self.kind == "parquet":
-            try:
-                import pyarrow  # noqa: F401  (fail before any work when it is missing)
-            except ImportError:
-                raise ImportError(f"--output {self.path}: writing Parquet needs pyarrow: "
-                                  'pip install "sklearn-astromer[parquet]" (or write .csv).'
-                                  ) from None
-        self.partial = self.path.with_name(self.path.name + ".partial")
-        self._writer = None
-        self._csv = None
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        return self
-
-    def write(self, id_name, ids, feature_names, features, per_object=None):
-        """Append one chunk: ``ids`` (n,), float32 ``features`` (n, n_features) and the
-        kept ``per_object`` columns (a DataFrame of n rows, or None), written after the id."""
-        ids = [plain(value) for value in ids]
-        feature_names = [str(name) for name in feature_names]
-        kept = [] if per_object is None else [str(name) for name in per_object.columns]
-        clashing = sorted(set(kept) & {id_name, *feature_names})
-        if clashing:
-            raise ValueError(f"--keep-columns {clashing}: the output already has a column of "
-                             "that name.")
-        if self.kind == "parquet":
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            columns = {id_name: pa.array(ids)}
-            columns.update((name, pa.Array.from_pandas(per_object.iloc[:, index]))
-                           for index, name in enumerate(kept))
-            columns.update((name, features[:, index]) for index, name in enumerate(feature_names))
-            table = pa.table(columns)
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(self.partial, table.schema)
-            self._writer.write_table(table.cast(self._writer.schema))
-            return
-        if self._writer is None:
-            self._writer = _open_text(self.partial, self.path.name)
-            sep = "\t" if ".tsv" in self.path.name.lower() else ","
-            self._csv = csv.writer(self._writer, delimiter=sep, lineterminator="\n")
-            self._csv.writerow([id_name, *kept, *feature_names])
-        values = ([[] for _ in ids] if per_object is None else
-                  [[plain(value) for value in row] for row in
-                   per_object.astype(object).itertuples(index=False)])
-        # astype(str) writes each float32 in its shortest form that reads back exactly.
-        self._csv.writerows([object_id, *extra, *row] for object_id, extra, row in
-                            zip(ids, values, features.astype(str).tolist()))
-
-    def __exit__(self, exc_type, exc, traceback):
-        try:
-            if self._writer is not None:
-                self._writer.close()
-            if exc_type is None and self._writer is not None:
-                os.replace(self.partial, self.path)
-        finally:
-            if self.partial.exists():
-                self.partial.unlink()
-        return False
-
-
-def _open_text(path, name):
-    if name.lower().endswith(".gz"):
-        import gzip
-
-        return gzip.open(path, "wt", encoding="utf-8", newline="")
-    return open(path, "w", encoding="utf-8", newline="")

@@ -1,11 +1,11 @@
 """``sklearn-astromer export``: a saved or published model as ONNX, for ONNX Runtime."""
 
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic_files import written_atomically
 from .._curve_pooling import POOLINGS
 from ._common import check_model_source
 
@@ -40,12 +40,8 @@ def run(args):
     if args.pooling:
         params["pooling"] = args.pooling
     embedder = AstromerEmbedder.from_pretrained(args.model, **params)
-    partial = args.output.with_name(args.output.name + ".partial")
-    try:
-        embedder.to_onnx(partial)
-        os.replace(partial, args.output)
-    finally:
-        partial.unlink(missing_ok=True)
+    with written_atomically(args.output) as temporary:
+        embedder.to_onnx(temporary)
     size = args.output.stat().st_size / 1e6
     print(f"wrote {args.output} ({size:.1f} MB; pooling {embedder.pooling}, "
           f"{len(embedder.get_feature_names_out())} features)", file=sys.stderr)

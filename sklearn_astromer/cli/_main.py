@@ -5,8 +5,9 @@ curves in files), ``pretrain`` (self-supervised training on files, resumable),
 ``info`` (describe a model), ``export`` (a model as ONNX) and ``simulate``
 (write a simulated survey). Exit codes: 0 success, 1 an error (one line on
 stderr, naming the file or row at fault; see :mod:`sklearn_astromer.cli._errors`),
-2 a usage error, 130 interrupted, 143 terminated (SIGTERM; partial outputs are
-removed first).
+2 a usage error, 130 interrupted, 143 terminated (SIGTERM unwinds like Ctrl-C:
+partial outputs are removed, and ``embed`` keeps its saved chunks for
+``--resume``).
 ``--traceback`` (or ``SKLEARN_ASTROMER_TRACEBACK=1``) shows the Python
 traceback of an error instead.
 """
@@ -51,7 +52,7 @@ def _terminated(signum, frame):
 @contextlib.contextmanager
 def _sigterm_unwinds():
     """SIGTERM exits through Python's unwinding (exit code 143), so ``with`` blocks clean up
-    (no ``*.partial`` output is left behind), instead of killing the process on the spot."""
+    (no partial output is left behind), instead of killing the process on the spot."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -9,8 +9,9 @@ after the last one: :func:`read_embeddings` reads only folders with it.
 """
 
 import json
-import os
 from pathlib import Path
+
+from .._atomic_files import written_atomically
 
 #: Written before the first partition: the run's layout, for resuming.
 RUN_FILE = "_RUN"
@@ -94,10 +95,8 @@ def _completed_partitions(output, layout):
 
 def write_partition(frame, output, index, write_index):
     """Write one partition's embeddings atomically; return its row count."""
-    final = Path(output) / part_name(index)
-    partial = final.with_name(f"_{final.name}.tmp")
-    frame.to_parquet(partial, index=write_index)
-    os.replace(partial, final)
+    with written_atomically(Path(output) / part_name(index)) as temporary:
+        frame.to_parquet(temporary, index=write_index)
     return len(frame)
 
 

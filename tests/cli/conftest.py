@@ -5,6 +5,15 @@ import pytest
 from tests.conftest import TINY_ASTROMER, make_sinusoids
 
 
+@pytest.fixture
+def table(tmp_path):
+    """``(path, light_curves)``: a long CSV table of 6 objects ``s00`` to ``s05``."""
+    light_curves, _ = make_sinusoids(n_samples=6, max_obs=30)
+    path = tmp_path / "table.csv"
+    long_table(light_curves, prefix="s")[0].to_csv(path, index=False)
+    return path, light_curves
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory):
     """Directory of a tiny saved ASTROMER (d_model 16, one epoch), shared by the session."""

@@ -67,7 +67,7 @@ def test_embed_writes_one_row_per_object_matching_transform(files, model_dir, tm
     assert list(result.columns[1:]) == list(embedder.get_feature_names_out())
     if source != "table.csv":  # files and grouped tables keep their order
         assert result["object_id"].tolist() == files["ids"]
-    assert not list(tmp_path.glob("*.partial"))
+    assert not list(tmp_path.glob("_*"))  # no chunk folder left
 
 
 def test_embed_options_and_progress(files, model_dir, tmp_path, capsys):

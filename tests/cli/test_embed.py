@@ -13,14 +13,6 @@ from tests.conftest import make_sinusoids
 pd = pytest.importorskip("pandas")
 
 
-@pytest.fixture
-def table(tmp_path):
-    light_curves, _ = make_sinusoids(n_samples=6, max_obs=30)
-    path = tmp_path / "table.csv"
-    long_table(light_curves, prefix="s")[0].to_csv(path, index=False)
-    return path, light_curves
-
-
 def test_non_finite_embeddings_fail_naming_the_objects(table, tiny_model, tmp_path, capsys,
                                                        monkeypatch):
     transform = AstromerEmbedder.transform
@@ -36,7 +28,7 @@ def test_non_finite_embeddings_fail_naming_the_objects(table, tiny_model, tmp_pa
                  "-q"]) == 1
     err = capsys.readouterr().err
     assert "table.csv: object(s) ['s01', 's04'] have embeddings that are not finite" in err
-    assert not output.exists() and not list(tmp_path.glob("*.partial"))
+    assert [path.name for path in tmp_path.iterdir()] == ["table.csv"]  # no output, no chunk
 
 
 @pytest.mark.parametrize("name", ["out.csv", "out.tsv.gz", "out.parquet"])
@@ -78,7 +70,7 @@ def test_output_that_is_the_input_is_refused_before_writing(table, tiny_model, t
         output.symlink_to(path)
     assert main(["embed", str(path), "--model", str(tiny_model), "-o", str(output), "-q"]) == 1
     assert "is the input" in capsys.readouterr().err
-    assert path.read_bytes() == before and not list(tmp_path.glob("*.partial"))
+    assert path.read_bytes() == before and not list(tmp_path.glob("_*"))
 
 
 def test_output_that_is_a_directory_or_an_input_file_is_refused(table, tiny_model, tmp_path,
@@ -91,7 +83,7 @@ def test_output_that_is_a_directory_or_an_input_file_is_refused(table, tiny_mode
     assert main(["embed", str(tmp_path), "--pattern", "*.csv", "--model", str(tiny_model),
                  "-o", str(tmp_path / "embeddings.csv"), "-q"]) == 1
     assert "matches --pattern '*.csv'" in capsys.readouterr().err
-    assert not list(tmp_path.glob("*.partial")) and not (tmp_path / "embeddings.csv").exists()
+    assert not list(tmp_path.glob("_*")) and not (tmp_path / "embeddings.csv").exists()
 
 
 def test_batch_size_sets_the_inference_batch(table, tiny_model, tmp_path, monkeypatch):
@@ -113,31 +105,35 @@ def test_batch_size_sets_the_inference_batch(table, tiny_model, tmp_path, monkey
     np.testing.assert_allclose(written, expected, atol=1e-5)
 
 
-def test_sigterm_removes_the_partial_output(table, tiny_model, tmp_path, monkeypatch):
+def test_sigterm_keeps_the_finished_chunks_and_writes_no_output(table, tiny_model, tmp_path,
+                                                                capsys, monkeypatch):
     import os
     import signal
 
-    path, _ = table
-    output = tmp_path / "out.csv"
-
     from sklearn_astromer.cli import _embed
 
-    write = _embed.EmbeddingWriter.write
+    path, _ = table
+    output = tmp_path / "out.csv"
+    embed_chunk = _embed.embed_chunk
     calls = []
 
-    def write_then_terminate(self, *args):
-        write(self, *args)
+    def terminated_in_the_second_chunk(*args):
         calls.append(1)
-        assert self.partial.exists()
-        os.kill(os.getpid(), signal.SIGTERM)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return embed_chunk(*args)
 
-    monkeypatch.setattr(_embed.EmbeddingWriter, "write", write_then_terminate)
+    monkeypatch.setattr(_embed, "embed_chunk", terminated_in_the_second_chunk)
     previous = signal.getsignal(signal.SIGTERM)
     with pytest.raises(SystemExit) as exit_info:
         main(["embed", str(path), "--model", str(tiny_model), "-o", str(output), "-q",
               "--chunk-size", "2"])
-    assert exit_info.value.code == 128 + signal.SIGTERM and calls == [1]
-    assert not output.exists() and not list(tmp_path.glob("*.partial"))
+    assert exit_info.value.code == 128 + signal.SIGTERM and len(calls) == 2
+    parts = tmp_path / "_out.csv.parts"
+    assert not output.exists() and sorted(path.name for path in parts.glob("chunk.*")) == [
+        "chunk.000000.csv"]
+    assert f"1 finished chunk(s) kept in {parts}: run the same command with --resume" in (
+        capsys.readouterr().err)
     assert signal.getsignal(signal.SIGTERM) is previous
 
 

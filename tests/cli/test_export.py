@@ -29,7 +29,7 @@ def test_exports_a_saved_model_and_checks_it(tmp_path, capsys):
     assert runtime.metadata_["pooling"] == "max"
     expected = AstromerEmbedder.from_pretrained(tmp_path / "model", pooling="max").transform(X)
     np.testing.assert_allclose(runtime.transform(X), expected, rtol=0, atol=1e-4)
-    assert not list(tmp_path.glob("*.partial"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model", "model.onnx"]
 
 
 def test_refuses_other_suffixes_and_unknown_models(tmp_path, capsys):
