@@ -171,7 +171,7 @@ def fit_seed(estimator):
     return estimator._draw_seed()
 
 
-def fit_with_training_loop(estimator, X, *, seed, train):
+def fit_with_training_loop(estimator, X, *, seed, train, prepared_as=None):
     """``estimator.fit(X)`` (self-supervised), its epochs run by ``train(net, n_samples, seed)``.
 
     The extension point of training loops other than the in-process one
@@ -189,6 +189,11 @@ def fit_with_training_loop(estimator, X, *, seed, train):
     train : callable
         ``train(net, n_samples, seed)`` runs ``net``'s epochs over samples
         ``0..n_samples-1``.
+    prepared_as : callable or None, default=None
+        Turns the validated light curves (a
+        :class:`~sklearn_astromer._prepared.PreparedLightCurves`) into the
+        object training reads, e.g. one whose period search is shared out
+        among data-parallel ranks.
 
     Returns
     -------
@@ -196,5 +201,7 @@ def fit_with_training_loop(estimator, X, *, seed, train):
     """
     estimator._validate_params()
     prepared = estimator._prepare(X)
+    if prepared_as is not None:
+        prepared = prepared_as(prepared)
     with estimator._fitting(seed):
         return estimator._fit_prepared(prepared, seed, train)

@@ -40,6 +40,15 @@ class WarmupCosine:
         self.decay = max(1, total_steps - self.warmup)
         self.offset = offset
 
+    def scaled(self, factor):
+        """The same schedule over ``factor`` times as many steps (e.g. a data-parallel
+        rank's share of an epoch)."""
+        scaled = object.__new__(type(self))
+        scaled.warmup = max(1, round(self.warmup * factor))
+        scaled.decay = max(1, round(self.decay * factor))
+        scaled.offset = round(self.offset * factor)
+        return scaled
+
     def __call__(self, step):
         step += self.offset
         if step < self.warmup:
@@ -119,6 +128,39 @@ def warmup_cosine_schedule(max_epochs, batch_size, finished_epochs=0):
                            step_every="batch", last_epoch=-1)
 
     return schedule
+
+
+def resumable_schedule(lr_schedule, *, n_samples, validation_fraction, batch_size, epochs,
+                       finished_epochs):
+    """A checkpointed run's learning-rate schedule, continuing across resumed fits.
+
+    An estimator's own schedule starts again at every ``fit``; a run resumed
+    after ``finished_epochs`` fits for the remaining epochs only. Give the
+    estimator ``lr_schedule="constant"`` and these callbacks, which span the
+    run's ``epochs`` and start after the finished ones.
+
+    Parameters
+    ----------
+    lr_schedule : {"constant", "warmup_cosine"}
+    n_samples : int
+        Light curves the run trains and validates on.
+    validation_fraction : float or None
+    batch_size : int
+        Light curves per batch.
+    epochs : int
+        Epochs of the whole run.
+    finished_epochs : int
+
+    Returns
+    -------
+    list of (str, Callback)
+        Empty for a constant learning rate.
+    """
+    if lr_schedule != "warmup_cosine":
+        return []
+    n_train = n_samples - validation_size(n_samples, validation_fraction)
+    schedule = warmup_cosine_schedule(epochs, batch_size, finished_epochs=finished_epochs)
+    return [("lr_schedule", schedule(n_train, "valid_loss"))]
 
 
 def stage_params(*, n_samples, validation_fraction, seed, train_collate, valid_collate, stage,

@@ -42,3 +42,23 @@ def test_uncertainty_weights_follow_inverse_errors_within_a_window():
     np.testing.assert_allclose(weights[0], [1.001, 1 / 3 + 0.001, 0.001, 0.0], rtol=1e-5)
     # an unknown (zero) error in the window: equal weights
     np.testing.assert_allclose(weights[1], np.full(4, 1.001), rtol=1e-6)
+
+
+def test_a_resumable_schedule_continues_where_the_finished_epochs_left_it():
+    from sklearn_astromer._training import WarmupCosine, resumable_schedule
+
+    settings = dict(n_samples=100, validation_fraction=0.2, batch_size=10, epochs=10)
+    whole = WarmupCosine(10 * 8)
+    (name, callback), = resumable_schedule("warmup_cosine", **settings, finished_epochs=4)
+    resumed = callback.kwargs["lr_lambda"]
+    assert name == "lr_schedule" and callback.step_every == "batch"
+    assert [resumed(step) for step in range(48)] == [whole(32 + step) for step in range(48)]
+    assert resumable_schedule("constant", **settings, finished_epochs=0) == []
+
+
+def test_a_scaled_schedule_spans_the_scaled_steps():
+    from sklearn_astromer._training import WarmupCosine
+
+    whole, half = WarmupCosine(100, offset=20), WarmupCosine(100, offset=20).scaled(0.5)
+    assert [half(step) for step in range(0, 40)] == pytest.approx(
+        [whole(2 * step) for step in range(0, 40)])

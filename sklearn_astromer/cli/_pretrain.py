@@ -4,7 +4,7 @@ Every finished epoch is checkpointed in ``OUT/checkpoints`` by skorch's
 :class:`~skorch.callbacks.Checkpoint` (weights, optimizer state, history),
 and so are the weights of the best validation epoch; ``--resume`` puts them
 back with :class:`~skorch.callbacks.LoadInitState`, continues the best-epoch
-tracking (see :mod:`._checkpoints`) and trains the epochs still missing, so
+tracking (see :mod:`sklearn_astromer._checkpoints`) and trains the epochs still missing, so
 an interruption loses at most the epoch in progress. The run's settings are
 kept in ``OUT/checkpoints/pretrain.json`` so that a resumed run trains the
 same model on the same validation split.
@@ -22,19 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .._console import epoch_log
-
-from ._checkpoints import (
+from .._checkpoints import (
     BEST_PARAMS,
     HISTORY_FILE,
     LAST_PARAMS,
     OPTIMIZER,
     check_resumable,
+    checkpoint_callbacks,
     early_stopping_of,
+    finished_rows,
     read_json,
-    pretrain_callbacks,
     replay_early_stopping,
 )
+from .._console import epoch_log
 from ._common import add_runtime_arguments, check_device, check_model_source, objects_named
 from ._inputs import add_input_arguments, open_collection
 
@@ -107,6 +107,7 @@ def run(args):
     """Train on ``args.input`` and save to ``args.out``; return the exit code."""
     from skorch.callbacks import EarlyStopping
 
+    from .._training import resumable_schedule
     from ..astromer import AstromerEmbedder
 
     if args.epochs < 0:
@@ -126,10 +127,13 @@ def run(args):
         say(f"early stopping ended this run after epoch {len(history)}; nothing to resume")
     remaining = 0 if stopped.misses_ >= stopped.patience else max(args.epochs - len(history), 0)
 
-    callbacks, last = pretrain_callbacks(checkpoints, resume=bool(history))
+    callbacks, last = checkpoint_callbacks(checkpoints, resume=bool(history))
     if not args.quiet:
         callbacks.append(("epoch_log", epoch_log()))
-    callbacks += _schedule(settings, len(light_curves), args.epochs, len(history))
+    callbacks += resumable_schedule(
+        settings.get("lr_schedule", "constant"), n_samples=len(light_curves),
+        validation_fraction=settings["validation_fraction"], batch_size=settings["batch_size"],
+        epochs=args.epochs, finished_epochs=len(history))
     embedder = AstromerEmbedder(**{**settings, "lr_schedule": "constant"},
                                 max_epochs=remaining,
                                 callbacks=callbacks, device=args.device,
@@ -165,21 +169,6 @@ def _library_defaults():
 
     parameters = inspect.signature(AstromerEmbedder.__init__).parameters
     return {key: parameters[key].default for key in LIBRARY_DEFAULTS}
-
-
-def _schedule(settings, n_curves, epochs, finished):
-    """The run's learning-rate schedule as a callback that continues across ``--resume``.
-
-    The estimator's own schedule would start again at every resumed run; this
-    one spans the run's ``epochs`` and starts after the ``finished`` ones.
-    """
-    from .._training import validation_size, warmup_cosine_schedule
-
-    if settings.get("lr_schedule", "constant") != "warmup_cosine":
-        return []
-    n_train = n_curves - validation_size(n_curves, settings["validation_fraction"])
-    schedule = warmup_cosine_schedule(epochs, settings["batch_size"], finished_epochs=finished)
-    return [("lr_schedule", schedule(n_train, "valid_loss"))]
 
 
 def _report(embedder, args, checkpoints, stopped, say):
@@ -233,7 +222,7 @@ def _settings(args, checkpoints, say):
                              f"these differ: {listed}. Drop them, or start a new run with "
                              "another --out.")
         check_resumable(checkpoints)
-        history = _finished_rows(checkpoints)
+        history = finished_rows(checkpoints)
         say(f"resuming after epoch {len(history)} of {args.epochs}")
         return settings, history
     if (checkpoints / HISTORY_FILE).exists():
@@ -245,13 +234,5 @@ def _settings(args, checkpoints, say):
     return settings, []
 
 
-def _finished_rows(checkpoints):
-    """History rows of the epochs checkpointed (each saved only once finished)."""
-    path = checkpoints / HISTORY_FILE
-    if not path.is_file():
-        return []
-    return [row for row in read_json(path) if "train_loss" in row]
-
-
 def _finished_epochs(checkpoints):
-    return len(_finished_rows(checkpoints))
+    return len(finished_rows(checkpoints))

@@ -170,19 +170,6 @@ def test_epoch_log_has_no_colour_codes_off_a_terminal(table, tmp_path, capsys):
     assert "saved the model" in captured.err and "best validation epoch" in captured.err
 
 
-def test_new_models_take_the_library_defaults_and_the_schedule_resumes(tmp_path):
-    from sklearn_astromer._training import WarmupCosine
-    from sklearn_astromer.cli._pretrain import _schedule
-
-    settings = {"lr_schedule": "warmup_cosine", "validation_fraction": 0.2, "batch_size": 10}
-    whole = WarmupCosine(10 * 8)
-    (name, callback), = _schedule(settings, 100, epochs=10, finished=4)
-    resumed = callback.kwargs["lr_lambda"]
-    assert name == "lr_schedule" and callback.step_every == "batch"
-    assert [resumed(step) for step in range(48)] == [whole(32 + step) for step in range(48)]
-    assert _schedule({**settings, "lr_schedule": "constant"}, 100, 10, 0) == []
-
-
 def test_precision_option_trains_in_mixed_precision(table, tmp_path, monkeypatch):
     precisions = []
     fit = AstromerEmbedder.fit

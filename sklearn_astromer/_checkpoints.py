@@ -1,11 +1,13 @@
-"""skorch callbacks of ``pretrain``: checkpoints that an interruption cannot spoil.
+"""Training checkpoints that an interruption cannot spoil (``pretrain`` and ``train_ddp``).
 
 * (A non-finite loss or gradient stops the estimator's own training loop
   before the optimiser steps, naming the light curves, so no such epoch
   reaches the checkpoints; ``save_model`` refuses non-finite weights.)
 * Two :class:`~skorch.callbacks.Checkpoint` s: every finished epoch (weights,
   optimizer, history), and the weights of the best validation epoch, as
-  early stopping judges it.
+  early stopping judges it. Checkpointing every ``N`` epochs instead,
+  :class:`BestWeightsCheckpoint` saves the best weights at the same epochs
+  as the history that names their epoch.
 * :class:`StoppingEpochHistory` records the epoch at which early stopping
   ends a run, which early stopping may end before the checkpoints see it.
 * :class:`ResumeBestTracking` continues the best-epoch tracking of a resumed
@@ -19,6 +21,7 @@
 
 import copy
 import json
+import os
 from types import SimpleNamespace
 
 import torch
@@ -186,14 +189,16 @@ def check_resumable(dirname):
                              "--out).") from None
 
 
-def pretrain_callbacks(dirname, resume):
-    """The callbacks of a ``pretrain`` run checkpointed in ``dirname``.
+def checkpoint_callbacks(dirname, resume, every=1):
+    """The callbacks of a training run checkpointed in ``dirname``.
 
     Parameters
     ----------
     dirname : Path
     resume : bool
         Load the last checkpoint and continue its best-epoch tracking.
+    every : int, default=1
+        Checkpoint every ``every`` epochs (and when early stopping ends the run).
 
     Returns
     -------
@@ -201,12 +206,17 @@ def pretrain_callbacks(dirname, resume):
     last : Checkpoint
         The checkpoint of the last finished epoch.
     """
-    last = Checkpoint(monitor=None, dirname=str(dirname), f_params=LAST_PARAMS,
-                      f_optimizer=OPTIMIZER, f_criterion=None, f_history=HISTORY_FILE,
-                      f_pickle=None, sink=_report_failed_save)
-    best = Checkpoint(monitor=improves_on_best, dirname=str(dirname), f_params=BEST_PARAMS,
-                      f_optimizer=None, f_criterion=None, f_history=None, f_pickle=None,
-                      event_name=None, sink=_report_failed_save)
+    if every < 1:
+        raise ValueError(f"Checkpoints must be every 1 or more epochs, got {every}.")
+    last = Checkpoint(monitor=None if every == 1 else EveryNEpochs(every), dirname=str(dirname),
+                      f_params=LAST_PARAMS, f_optimizer=OPTIMIZER, f_criterion=None,
+                      f_history=HISTORY_FILE, f_pickle=None, sink=_report_failed_save)
+    if every == 1:
+        best = Checkpoint(monitor=improves_on_best, dirname=str(dirname), f_params=BEST_PARAMS,
+                          f_optimizer=None, f_criterion=None, f_history=None, f_pickle=None,
+                          event_name=None, sink=_report_failed_save)
+    else:
+        best = BestWeightsCheckpoint(dirname / BEST_PARAMS, every)
     # The best weights are saved before the history that records their epoch: an
     # interruption between the two saves then leaves no history pointing at older weights.
     callbacks = [("best_checkpoint", best), ("checkpoint", last),
@@ -215,6 +225,72 @@ def pretrain_callbacks(dirname, resume):
         callbacks += [("resume", LoadInitState(last)),
                       ("resume_best", ResumeBestTracking(dirname / BEST_PARAMS))]
     return callbacks, last
+
+
+def finished_rows(dirname):
+    """History rows of the epochs checkpointed in ``dirname`` (each saved once finished)."""
+    path = dirname / HISTORY_FILE
+    if not path.is_file():
+        return []
+    return [row for row in read_json(path) if "train_loss" in row]
+
+
+class EveryNEpochs:
+    """``Checkpoint`` monitor: true at epochs ``n, 2n, 3n, ...`` (a class, so nets pickle).
+
+    Parameters
+    ----------
+    n : int
+    """
+
+    def __init__(self, n):
+        self.n = n
+
+    def __call__(self, net):
+        return len(net.history) % self.n == 0
+
+
+class BestWeightsCheckpoint(Callback):
+    """Save early stopping's best weights at the epochs the history is checkpointed.
+
+    With a checkpoint every ``every`` epochs, saving the best epoch's weights
+    when it happens (as :func:`improves_on_best` does) could leave weights of
+    a later epoch than the checkpointed history knows of; a resumed run would
+    take them as its best. Saved here instead, from the copy early stopping
+    keeps in memory, they are those of the best epoch up to the checkpoint.
+    List it after the early stopping and before the history's checkpoint.
+
+    Parameters
+    ----------
+    path : path-like
+    every : int
+    """
+
+    def __init__(self, path, every):
+        self.path = path
+        self.every = every
+
+    def on_epoch_end(self, net, **kwargs):
+        """At a checkpoint epoch, save the best weights if the best epoch changed."""
+        if len(net.history) % self.every == 0:
+            self._save(early_stopping_of(net))
+
+    def on_train_end(self, net, **kwargs):
+        """When early stopping ended the run, save them with its history
+        (:class:`StoppingEpochHistory`, listed after this)."""
+        early_stopping = early_stopping_of(net)
+        if early_stopping is not None and early_stopping.misses_ >= early_stopping.patience:
+            self._save(early_stopping)
+
+    def _save(self, early_stopping):
+        if (early_stopping is None
+                or getattr(early_stopping, "best_model_weights_", None) is None
+                or getattr(self, "saved_epoch_", None) == early_stopping.best_epoch_):
+            return
+        temporary = f"{self.path}.tmp"
+        torch.save(early_stopping.best_model_weights_, temporary)
+        os.replace(temporary, self.path)
+        self.saved_epoch_ = early_stopping.best_epoch_
 
 
 def _report_failed_save(message):
