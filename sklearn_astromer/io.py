@@ -17,9 +17,11 @@ from numbers import Integral
 import numpy as np
 
 from ._readers import (
-    band_codes,
+    check_present,
     import_pandas,
     import_pyarrow_parquet,
+    needed_columns,
+    observations,
     parquet_columns,
     parquet_errors,
     parquet_files,
@@ -29,57 +31,14 @@ from ._readers import (
 from ._validation import as_list_of_arrays
 
 
-def _needed_columns(id_col, time_col, mag_col, err_col, columns, band_col=None):
-    needed = ([id_col, time_col, mag_col] + ([err_col] if err_col is not None else [])
-              + ([band_col] if band_col is not None else []))
-    extra = [name for name in (columns or ()) if name not in needed]
-    return needed + extra, extra
-
-
-def _check_present(available, needed, where):
-    missing = [name for name in needed if name not in available]
-    if missing:
-        raise ValueError(
-            f"{where} has no column(s) {missing}; its columns are {list(available)}. "
-            "Name yours with id_col, time_col, mag_col and err_col (err_col=None when "
-            "there is no error column)."
-        )
-
-
-def _numeric_column(frame, name, role):
-    pd = import_pandas()
-    column = frame[name]
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        hint = (" Convert times to days first (e.g. MJD)."
-                if pd.api.types.is_datetime64_any_dtype(column) else "")
-        raise ValueError(
-            f"Column {name!r} ({role}) must be numeric; it has dtype {column.dtype}.{hint}"
-        )
-    return column.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
 def _split_frame(frame, id_col, time_col, mag_col, err_col, extra, band_col=None, bands=None):
     """The core of :func:`light_curves_from_table` on a DataFrame with the columns present."""
     pd = import_pandas()
-    # Codes in order of first appearance: objects come out in table order.
-    codes, ids = pd.factorize(frame[id_col], sort=False, use_na_sentinel=True)
-    if np.any(codes < 0):
-        rows = np.flatnonzero(codes < 0)
-        raise ValueError(
-            f"Column {id_col!r} (object id) is missing in {len(rows)} row(s), "
-            f"first at row {rows[0]}; every observation needs an object id."
-        )
-    values = np.empty((len(frame), 3 if band_col is None else 4))
-    if band_col is not None:
-        values[:, 3] = band_codes(frame, band_col, bands)
-    values[:, 0] = _numeric_column(frame, time_col, "time, days")
-    values[:, 1] = _numeric_column(frame, mag_col, "magnitude")
-    values[:, 2] = 0.0 if err_col is None else _numeric_column(frame, err_col, "magnitude error")
+    codes, ids, values = observations(frame, id_col, time_col, mag_col, err_col, band_col, bands)
     order = np.lexsort((values[:, 0], codes))  # stable: equal times keep table order
     counts = np.bincount(codes, minlength=len(ids))
     # np.split of an empty array would still give one (empty) piece.
     light_curves = np.split(values[order], np.cumsum(counts)[:-1]) if len(counts) else []
-    ids = np.asarray(ids)
     if not extra:
         return light_curves, ids
     rows = frame[extra].iloc[order].reset_index(drop=True)
@@ -173,8 +132,8 @@ def light_curves_from_table(table, *, id_col="object_id", time_col="time", mag_c
     pd = import_pandas()
     if not isinstance(table, pd.DataFrame):
         table = table.to_pandas() if hasattr(table, "to_pandas") else pd.DataFrame(table)
-    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
-    _check_present(table.columns, needed, "The table")
+    needed, extra = needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
+    check_present(table.columns, needed, "The table")
     return _split_frame(table, id_col, time_col, mag_col, err_col, extra, band_col, bands)
 
 
@@ -223,7 +182,7 @@ def light_curves_to_table(light_curves, ids=None, *, id_col="object_id", time_co
 
 def _check_parquet_columns(files, needed):
     for file in files:
-        _check_present(parquet_columns(file), needed, f"Parquet file {file}")
+        check_present(parquet_columns(file), needed, f"Parquet file {file}")
 
 
 def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_col="mag",
@@ -274,7 +233,7 @@ def read_parquet_light_curves(path, *, id_col="object_id", time_col="time", mag_
     _, pq = import_pyarrow_parquet()
     pd = import_pandas()
     files = parquet_files(path)
-    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
+    needed, extra = needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
     _check_parquet_columns(files, needed)
     frames = []
     for file in files:
@@ -347,7 +306,7 @@ def iter_parquet_light_curves(path, *, batch_rows=1_000_000, id_col="object_id",
         raise ValueError(f"batch_rows must be a positive integer; got {batch_rows!r}.")
     pd = import_pandas()
     files = parquet_files(path)
-    needed, extra = _needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
+    needed, extra = needed_columns(id_col, time_col, mag_col, err_col, columns, band_col)
     _check_parquet_columns(files, needed)
     batches = (frame for _, frame in parquet_frames(files, batch_rows, needed))
     carry, batch = None, next(batches, None)

@@ -1,17 +1,7 @@
 """Options and checks shared by the commands."""
 
 import argparse
-import re
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
-
-import numpy as np
-
-from .._validation import LightCurveRepairWarning
-
-# "light curve(s) [0, 3 and 5 more]" / "Light curve(s) [2]" in the estimators' messages.
-_POSITIONS = re.compile(r"[Ll]ight curve(?:\(s\))? \[([0-9, ]+?)(?: and (\d+) more)?\]")
 
 
 def add_runtime_arguments(parser):
@@ -79,41 +69,3 @@ def excerpt(text, limit=60):
     """``text`` cut to ``limit`` characters, for messages quoting a file's content."""
     # A line of a binary or corrupt file can be very long; its start says enough.
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def plain(value):
-    """A numpy scalar as the Python value (for messages and output tables)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def name_objects(message, ids):
-    """Replace "light curve(s) [0, 3]" (positions) in ``message`` by the object ids."""
-    def replace(match):
-        positions = [int(text) for text in match.group(1).split(",") if text.strip()]
-        named = ", ".join(repr(plain(ids[position])) for position in positions
-                          if position < len(ids))
-        more = f" and {match.group(2)} more" if match.group(2) else ""
-        return f"object(s) [{named}{more}]"
-
-    return _POSITIONS.sub(replace, message)
-
-
-@contextmanager
-def objects_named(ids, source):
-    """Let the estimators' warnings and errors name object ids and ``source``, not positions.
-
-    ``ids[i]`` is the object of light curve ``i`` in the block's call.
-    """
-    caught = []
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", LightCurveRepairWarning)
-            yield
-    except ValueError as exc:
-        raise ValueError(f"{source}: {name_objects(str(exc), ids)}") from None
-    finally:  # outside the recording context, so that the warnings reach the user
-        for warning in caught:
-            message = str(warning.message)
-            if issubclass(warning.category, LightCurveRepairWarning):
-                message = f"{source}: {name_objects(message, ids)}"
-            warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)

@@ -9,11 +9,11 @@ import numpy as np
 
 from .._validation import format_indices
 from .._curve_pooling import POOLINGS
+from .._object_names import objects_named
 from ._common import (
     add_runtime_arguments,
     check_device,
     check_model_source,
-    objects_named,
     positive_int,
 )
 from ._chunk_folder import ChunkFolder, files_fingerprint

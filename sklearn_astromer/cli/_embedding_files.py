@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._common import plain
+from .._object_names import plain
 
 PARQUET_OUTPUTS = (".parquet", ".pq")
 CSV_OUTPUTS = (".csv", ".csv.gz", ".tsv", ".tsv.gz")

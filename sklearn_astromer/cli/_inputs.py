@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _readers, io
-from ._common import plain
+from .._object_names import plain
 from ._csv import read_long_csv
 from ._tables import DEFAULT_ERR_COLUMN, TableColumns, check_table_values, read_columns
 from ._text_files import read_light_curve_file

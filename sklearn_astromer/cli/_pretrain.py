@@ -35,7 +35,8 @@ from .._checkpoints import (
     replay_early_stopping,
 )
 from .._console import epoch_log
-from ._common import add_runtime_arguments, check_device, check_model_source, objects_named
+from .._object_names import objects_named
+from ._common import add_runtime_arguments, check_device, check_model_source
 from ._inputs import add_input_arguments, open_collection
 
 STATE_FILE = "pretrain.json"

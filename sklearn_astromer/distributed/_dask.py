@@ -1,38 +1,36 @@
 """Embedding catalogues partition by partition with Dask.
 
 A catalogue is a long table, one row per observation (object id, time,
-magnitude, error), split into partitions (Parquet files). Once every object's
-rows lie in one partition, embedding is embarrassingly parallel: each task
-turns its partition into light curves and calls the fitted estimator's
-``transform``. Tasks are pure (same partition in, same rows out), so a task
-that Dask re-runs after a worker failure neither loses nor duplicates objects.
+magnitude, error), split into partitions: its Parquet files, one partition
+per file, or a Dask frame's partitions. Once every object's rows lie in one
+partition, embedding is embarrassingly parallel: each task turns its
+partition into light curves and calls the fitted estimator's ``transform``.
+Tasks are pure (same partition in, same rows out), so a task that Dask
+re-runs after a worker failure neither loses nor duplicates objects.
 """
 
+import os
 import threading
 from contextlib import contextmanager
 
 import numpy as np
 
+from .._object_names import objects_named
 from .._readers import band_codes
 from ._output import finish_output, prepare_output, write_partition
+from ._partitions import (
+    RECEIVED,
+    SHUFFLED,
+    catalogue_files,
+    checked_partition,
+    errors_from,
+    partition_name,
+    read_file,
+)
 
 # Tasks of one worker process share torch's thread pool: they embed one at a
 # time, each with all of the worker's threads, rather than oversubscribing.
 _TORCH_LOCK = threading.Lock()
-
-
-def _check_embeddable(light_curves, ids):
-    """Name (by id, not by position in a partition) objects left with no finite observation."""
-    lengths = np.fromiter(map(len, light_curves), np.int64, count=len(light_curves))
-    finite_rows = np.isfinite(np.concatenate(light_curves)).all(axis=1)
-    n_finite = np.bincount(np.repeat(np.arange(len(lengths)), lengths), weights=finite_rows,
-                           minlength=len(lengths))
-    if (n_finite == 0).any():
-        unusable = ids[n_finite == 0]
-        raise ValueError(
-            f"Object(s) {unusable[:10].tolist()} have no observation with finite time, "
-            "magnitude and error, and cannot be embedded; remove them from the table first."
-        )
 
 
 def _worker_threads():
@@ -61,6 +59,12 @@ def _thread_limit(n_threads):
             yield
     finally:
         torch.set_num_threads(previous)
+
+
+def _transform(estimator, light_curves, ids):
+    """``estimator.transform`` as float32, its errors and repair warnings naming ``ids``."""
+    with _TORCH_LOCK, _thread_limit(_worker_threads()), objects_named(ids):
+        return np.asarray(estimator.transform(light_curves), dtype=np.float32)
 
 
 def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
@@ -97,23 +101,24 @@ def embed_frame(frame, estimator, *, id_col="object_id", time_col="time", mag_co
         light_curves, ids = light_curves_from_table(
             frame, id_col=id_col, time_col=time_col, mag_col=mag_col, err_col=err_col,
             band_col=band_col, bands=bands)
-        _check_embeddable(light_curves, ids)
-        with _TORCH_LOCK, _thread_limit(_worker_threads()):
-            embeddings = np.asarray(estimator.transform(light_curves), dtype=np.float32)
+        embeddings = _transform(estimator, light_curves, ids)
     result = pd.DataFrame(embeddings, columns=names)
     result.insert(0, id_col, pd.Series(ids, dtype=frame[id_col].dtype))
     return result
 
 
-def _embed_partition(frame, estimator, *, embed, partition_info=None, **columns):
-    """``embed`` one partition; an input error names the partition (Dask passes its number)."""
-    try:
+def _embed_partition(frame, estimator, *, embed, origin, partition_info=None, **columns):
+    """``embed`` one partition; errors name it (Dask passes its number in ``partition_info``)."""
+    where = None if partition_info is None else partition_name(partition_info["number"], origin)
+    with errors_from(where):
         return embed(frame, estimator, **columns)
-    except ValueError as error:
-        if partition_info is None:
-            raise
-        raise ValueError(f"Partition {partition_info['number']} (of the catalogue as "
-                         f"embed_partitions received it): {error}") from error
+
+
+def _embed_file(file, where, estimator, **columns):
+    """Read one Parquet file and embed its objects; errors start with ``where``."""
+    frame = read_file(file, where, **columns)
+    with errors_from(where):
+        return embed_frame(frame, estimator, **columns)
 
 
 def nested_light_curves(frame, nested_col, *, time_col="time", mag_col="mag", err_col="err",
@@ -197,26 +202,65 @@ def embed_nested_frame(frame, estimator, *, nested_col, id_col=None, time_col="t
                                            mag_col=mag_col, err_col=err_col, band_col=band_col,
                                            bands=bands)
         ids = frame[id_col].to_numpy() if id_col is not None else frame.index.to_numpy()
-        _check_embeddable(light_curves, ids)
-        with _TORCH_LOCK, _thread_limit(_worker_threads()):
-            embeddings = np.asarray(estimator.transform(light_curves), dtype=np.float32)
+        embeddings = _transform(estimator, light_curves, ids)
     result = pd.DataFrame(embeddings, columns=names, index=frame.index)
     if id_col is not None:
         result.insert(0, id_col, frame[id_col])
     return result
 
 
-def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
+def _map_embed(ddf, estimator, shipped, embed, origin, columns):
+    """``embed`` every partition of ``ddf`` (of ``origin``, for the errors) with ``shipped``."""
+    # The partition function on the empty meta frame gives the result's columns and dtypes.
+    return ddf.map_partitions(_embed_partition, shipped, embed=embed, origin=origin,
+                              meta=embed(ddf._meta, estimator, **columns), **columns)
+
+
+def _embed_table(ddf, estimator, shipped, partitioned_by_id, columns):
+    """Embeddings of a Dask frame of observations; rows checked before any shuffle."""
+    id_col = columns["id_col"]
+    if id_col not in ddf.columns and ddf.index.name == id_col:
+        partitioned_by_id = partitioned_by_id or ddf.known_divisions
+        ddf = ddf.reset_index()
+    if partitioned_by_id:
+        return _map_embed(ddf, estimator, shipped, embed_frame, RECEIVED, columns)
+    checked = ddf.map_partitions(checked_partition, origin=RECEIVED, meta=ddf._meta, **columns)
+    return _map_embed(checked.shuffle(on=id_col), estimator, shipped, embed_frame, SHUFFLED,
+                      columns)
+
+
+def _embed_files(path, estimator, shipped, partitioned_by_id, columns):
+    """Embeddings of the Parquet files of ``path``, one partition per file."""
+    import dask
+    import dask.dataframe as dd
+
+    files, names = catalogue_files(path)
+    meta = read_file(files[0], names[0], rows=False, **columns)
+    if not partitioned_by_id:
+        table = dd.from_map(read_file, files, names, meta=meta, **columns)
+        return _map_embed(table.shuffle(on=columns["id_col"]), estimator, shipped, embed_frame,
+                          SHUFFLED, columns)
+    # One task reads and embeds each file, so that all its errors can name the file.
+    tasks = [dask.delayed(_embed_file)(file, name, shipped, **columns)
+             for file, name in zip(files, names)]
+    return dd.from_delayed(tasks, meta=embed_frame(meta, estimator, **columns))
+
+
+def embed_partitions(catalogue, estimator, *, id_col="object_id", time_col="time", mag_col="mag",
                      err_col="err", partitioned_by_id=False, nested_col=None, output=None,
                      band_col=None, bands=None, if_exists="error"):
-    """Embed a Dask DataFrame of observations, one task per partition.
+    """Embed a partitioned catalogue of observations with Dask, one task per partition.
 
     Parameters
     ----------
-    ddf : dask.dataframe.DataFrame
-        A long table: one row per observation, with the columns below (the
-        id may instead be the index, as after ``ddf.set_index(id_col)``).
-        Read a Parquet catalogue with ``dask.dataframe.read_parquet(path)``.
+    catalogue : str, path-like or dask.dataframe.DataFrame
+        A long table: one row per observation, with the columns below. A
+        Parquet file or a folder of them (``*.parquet``, ``*.parq``, searched
+        recursively, in sorted path order) is read one partition per file,
+        only the needed columns, through the readers of
+        :mod:`sklearn_astromer.io`, so that errors name the file. A Dask
+        DataFrame is taken as it is (the id may instead be the index, as
+        after ``ddf.set_index(id_col)``).
     estimator : fitted AstromerEmbedder (or any fitted transformer of light curves)
         Shipped to the workers once, as one task of the graph, not pickled
         into every partition's task; put it on ``device="cuda"`` for GPU
@@ -263,6 +307,23 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
         columns of ``estimator.get_feature_names_out()``; or ``output`` once
         written.
 
+    Raises
+    ------
+    ValueError
+        When a partition cannot be embedded (a file that is not readable
+        Parquet or lacks a column, a non-numeric column, a missing id, light
+        curves that ``transform`` refuses): when the result is computed, or
+        before ``_SUCCESS`` is written with ``output`` (at once for the first
+        file, whose schema gives the result's types). The message is that of
+        :mod:`sklearn_astromer.io`'s readers or of ``transform``, objects
+        named by id, after the partition: ``Partition 2 (file
+        cat/part-2.parquet): ...`` for a catalogue read from files,
+        ``Partition 2 (of the catalogue as embed_partitions received it):
+        ...`` for a Dask DataFrame. Rows are checked before the shuffle, so
+        their errors name the partition (and file) they came from;
+        ``transform``'s errors after a shuffle name ``Partition 2 (of the
+        catalogue shuffled by object id)`` and the objects.
+
     Notes
     -----
     Inside a ``distributed`` worker, torch and BLAS use the worker's
@@ -272,37 +333,42 @@ def embed_partitions(ddf, estimator, *, id_col="object_id", time_col="time", mag
 
     Examples
     --------
-    >>> import dask.dataframe as dd
     >>> from distributed import Client
     >>> client = Client(n_workers=2, threads_per_worker=1)  # doctest: +SKIP
-    >>> catalogue = dd.read_parquet("catalogue/")  # doctest: +SKIP
     >>> embedder = AstromerEmbedder.from_pretrained("macho")  # doctest: +SKIP
-    >>> embed_partitions(catalogue, embedder, output="embeddings/")  # doctest: +SKIP
+    >>> embed_partitions("catalogue/", embedder, output="embeddings/")  # doctest: +SKIP
     'embeddings/'
     >>> read_embeddings("embeddings/")  # doctest: +SKIP
+
+    A Dask DataFrame, e.g. one read with Dask's reader:
+
+    >>> import dask.dataframe as dd
+    >>> catalogue = dd.read_parquet("catalogue/")  # doctest: +SKIP
+    >>> embeddings = embed_partitions(catalogue, embedder)  # doctest: +SKIP
     """
     import dask
 
     shipped = dask.delayed(estimator, pure=True)  # one graph key, recomputable if a worker dies
     columns = dict(id_col=id_col, time_col=time_col, mag_col=mag_col, err_col=err_col,
                    band_col=band_col, bands=bands)
+    from_files = isinstance(catalogue, (str, os.PathLike))
     if nested_col is not None:
-        columns.update(nested_col=nested_col, id_col=id_col if id_col in ddf.columns else None)
-        embed, write_index = embed_nested_frame, True
+        if from_files:
+            raise ValueError("nested_col needs a Dask frame of nested partitions (nested-dask, "
+                             "LSDB); a path is read as a long table, one row per observation.")
+        columns.update(nested_col=nested_col,
+                       id_col=id_col if id_col in catalogue.columns else None)
+        embeddings = _map_embed(catalogue, estimator, shipped, embed_nested_frame, RECEIVED,
+                                columns)
+    elif from_files:
+        embeddings = _embed_files(catalogue, estimator, shipped, partitioned_by_id, columns)
     else:
-        if id_col not in ddf.columns and ddf.index.name == id_col:
-            partitioned_by_id = partitioned_by_id or ddf.known_divisions
-            ddf = ddf.reset_index()
-        if not partitioned_by_id:
-            ddf = ddf.shuffle(on=id_col)
-        embed, write_index = embed_frame, False
-    # The partition function on the empty meta frame gives the result's columns and dtypes.
-    embeddings = ddf.map_partitions(_embed_partition, shipped, embed=embed,
-                                    meta=embed(ddf._meta, estimator, **columns), **columns)
+        embeddings = _embed_table(catalogue, estimator, shipped, partitioned_by_id, columns)
     if output is None:
         return embeddings
     layout = {"n_partitions": embeddings.npartitions, "columns": list(embeddings.columns)}
     done = prepare_output(output, if_exists, layout)
+    write_index = nested_col is not None
     writes = {index: dask.delayed(write_partition)(part, str(output), index, write_index)
               for index, part in enumerate(embeddings.to_delayed()) if index not in done}
     rows = dict(zip(writes, dask.compute(*writes.values())))

@@ -227,21 +227,121 @@ def test_the_reader_names_a_missing_or_truncated_file(embedder, catalogue, tmp_p
         read_embeddings(output)
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("words", r"Partition \d+ .*mag"),
-    ("null id", r"Partition \d+ .*object_id"),
+def _assert_refused(catalogue, embedder, message, tmp_path, **options):
+    """Both lazily and with ``output``, embedding fails with ``message``; no ``_SUCCESS``."""
+    with pytest.raises(ValueError, match=message):
+        embed_partitions(catalogue, embedder, **options).compute()
+    with pytest.raises(ValueError, match=message):
+        embed_partitions(catalogue, embedder, output=tmp_path / "out", **options)
+    assert not (tmp_path / "out" / "_SUCCESS").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage, problem", [
+    ("words", r"Column 'mag' \(magnitude\) must be numeric"),
+    ("null id", r"Column 'object_id' \(object id\) is missing in 1 row\(s\)"),
+    ("no finite magnitude", r"object\(s\) \['obj-007'\] have no finite observation"),
 ])
-def test_a_bad_partition_is_named(embedder, catalogue, tmp_path, damage, message):
+@pytest.mark.parametrize("partitioned_by_id", [True, False])
+def test_a_bad_partition_is_named(client, embedder, catalogue, tmp_path, damage, problem,
+                                  partitioned_by_id):
     directory, _, _ = catalogue
     table = pd.read_parquet(directory)
     if damage == "words":
         table["mag"] = table["mag"].astype(object)
         table.loc[table.index[5], "mag"] = "bright"
-    else:
+    elif damage == "null id":
         table.loc[table.index[5], "object_id"] = None
+    else:
+        table.loc[table["object_id"] == "obj-007", "mag"] = np.nan
     bad = dd.from_pandas(table, npartitions=3)
-    with pytest.raises(ValueError, match=message):
-        embed_partitions(bad, embedder, partitioned_by_id=True).compute()
-    with pytest.raises(ValueError, match=message):
-        embed_partitions(bad, embedder, partitioned_by_id=True, output=tmp_path / "out")
-    assert not (tmp_path / "out" / "_SUCCESS").exists()
+    # Rows are checked before the shuffle: only transform's errors come after it.
+    origin = ("of the catalogue shuffled by object id"
+              if damage == "no finite magnitude" and not partitioned_by_id
+              else "of the catalogue as embed_partitions received it")
+    _assert_refused(bad, embedder, rf"^Partition \d+ \({origin}\): {problem}", tmp_path,
+                    partitioned_by_id=partitioned_by_id)
+
+
+@pytest.fixture(scope="module")
+def files_by_object(catalogue, tmp_path_factory):
+    """The catalogue written object group by object group: 3 files, 20 objects each.
+
+    Returns the directory and the files' tables.
+    """
+    directory, _, _ = catalogue
+    table = pd.read_parquet(directory).sort_values(["object_id", "time"], ignore_index=True)
+    groups = np.array_split(table["object_id"].unique(), 3)
+    by_object = tmp_path_factory.mktemp("by_object")
+    tables = [table[table["object_id"].isin(group)].reset_index(drop=True) for group in groups]
+    for part, rows in enumerate(tables):
+        rows.to_parquet(by_object / f"part-{part}.parquet", index=False)
+    return by_object, tables
+
+
+@pytest.mark.slow
+def test_a_catalogue_read_from_files_matches_single_process(client, embedder, catalogue,
+                                                            files_by_object, tmp_path):
+    directory, _ = files_by_object
+    for partitioned_by_id in (True, False):
+        output = embed_partitions(directory, embedder, partitioned_by_id=partitioned_by_id,
+                                  output=tmp_path / str(partitioned_by_id))
+        _assert_matches_single_process(pd.read_parquet(output), embedder, catalogue)
+    # Files that mix objects are shuffled, as a Dask frame is.
+    shuffled = embed_partitions(catalogue[0], embedder).compute()
+    _assert_matches_single_process(shuffled, embedder, catalogue)
+
+
+def _damage(file, table, damage):
+    """Write ``table`` to ``file`` with ``damage``; return the object the damage hits (or None)."""
+    table = table.copy()
+    first = table["object_id"].iloc[0]
+    if damage == "truncated":
+        table.to_parquet(file, index=False)
+        file.write_bytes(file.read_bytes()[:-100])
+    elif damage == "overwritten":
+        file.write_text("object_id,time,mag,err\nobj-000,50001.0,15.2,0.05\n")
+    else:
+        if damage == "text magnitudes":
+            table["mag"] = table["mag"].map("{:.3f}".format)
+        elif damage == "null id":
+            table.loc[10, "object_id"] = None
+        elif damage == "no finite magnitude":
+            table.loc[table["object_id"] == first, "mag"] = np.nan
+        elif damage == "time span too long":
+            table.loc[table.index[table["object_id"] == first][-1], "time"] = 1e31
+        table.to_parquet(file, index=False)
+    return first
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage, problem", [
+    ("truncated", r"not a readable Parquet file \(Parquet magic bytes not found"),
+    ("overwritten", r"not a readable Parquet file \(Parquet magic bytes not found"),
+    ("text magnitudes", r"Column 'mag' \(magnitude\) must be numeric; it has dtype"),
+    ("null id", r"Column 'object_id' \(object id\) is missing in 1 row\(s\), first at row 10"),
+    ("no finite magnitude", r"object\(s\) \['{object}'\] have no finite observation"),
+    ("time span too long", r"object\(s\) \['{object}'\] span more than 1e\+30 days"),
+])
+@pytest.mark.parametrize("partitioned_by_id", [True, False])
+def test_a_damaged_file_is_named_with_its_partition_and_object(
+        client, embedder, files_by_object, tmp_path, damage, problem, partitioned_by_id):
+    import re
+    import shutil
+
+    directory, tables = files_by_object
+    copy = shutil.copytree(directory, tmp_path / "catalogue")
+    file = copy / "part-1.parquet"
+    refused_by_transform = "{object}" in problem
+    problem = problem.format(object=_damage(file, tables[1], damage))
+    where = rf"Partition 1 \(file {re.escape(str(file))}\)"
+    if refused_by_transform and not partitioned_by_id:  # the shuffle mixed the files
+        where = r"Partition \d+ \(of the catalogue shuffled by object id\)"
+    _assert_refused(copy, embedder, rf"^{where}: {problem}", tmp_path,
+                    partitioned_by_id=partitioned_by_id)
+
+
+def test_a_path_is_read_as_a_long_table(embedder, files_by_object):
+    directory, _ = files_by_object
+    with pytest.raises(ValueError, match="nested_col needs a Dask frame"):
+        embed_partitions(directory, embedder, nested_col="lc")
