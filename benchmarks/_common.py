@@ -14,6 +14,7 @@ The API is deliberately small:
 - :func:`environment_info` -- machine, library versions, git commit;
 - :func:`write_result` -- payload + environment -> ``results/<name>[_quick].json``;
 - :func:`median_time` -- median wall-clock seconds of repeated calls;
+- :func:`rate_against_n` -- items/s for growing N, up to the steady state;
 - :class:`Stopwatch` -- named wall-clock timings of a script's stages.
 
 The benchmarks also run from a checkout without installation: importing this
@@ -202,6 +203,44 @@ def median_time(fn, repeats=5, warmup=1):
         fn()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def rate_against_n(embed, ns, repeats=3, tolerance=0.05):
+    """Items/s of ``embed(n)`` for growing ``n``, until a longer call no longer changes it.
+
+    One warm-up call of the first ``n`` comes first (one-time costs: loading,
+    tracing); each ``n`` is then timed as the median of ``repeats`` calls.
+    The rate is steady once doubling ``n`` changes it by less than
+    ``tolerance``: per-call costs (set-up, the last partial batch) are then
+    amortised, as when a catalogue is embedded.
+
+    Parameters
+    ----------
+    embed : callable
+        ``embed(n)`` processes ``n`` items.
+    ns : sequence of int
+        Increasing sizes to try.
+    repeats : int, default=3
+    tolerance : float, default=0.05
+
+    Returns
+    -------
+    dict
+        ``curve`` (``{n: items/s}``), ``steady_n`` and ``steady_rate`` (the
+        largest ``n`` timed and its rate), and ``steady`` (whether the last
+        doubling changed the rate by less than ``tolerance``).
+    """
+    curve, steady = {}, False
+    for n in ns:
+        rate = n / median_time(lambda: embed(n), repeats=repeats, warmup=0 if curve else 1)
+        if curve:
+            previous = list(curve.values())[-1]
+            steady = abs(rate - previous) / previous < tolerance
+        curve[str(n)] = rate
+        if steady:
+            break
+    last = list(curve)[-1]
+    return {"curve": curve, "steady_n": int(last), "steady_rate": curve[last], "steady": steady}
 
 
 class Stopwatch:

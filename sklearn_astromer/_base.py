@@ -11,6 +11,7 @@ only what is its own: its architecture, nets and outputs.
 """
 
 import contextlib
+import warnings
 
 import numpy as np
 import torch
@@ -94,12 +95,17 @@ class BaseEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     def _training_dtype(self):
         """Autocast dtype of training: bfloat16 when asked for (float16 would need loss
         scaling, so it trains in float32)."""
-        return torch.bfloat16 if self.precision == "bfloat16" else None
+        if self.precision != "bfloat16":
+            return None
+        warn_if_emulated(self.precision, self.device_)
+        return torch.bfloat16
 
     @contextlib.contextmanager
     def _inference_context(self):
         """No autograd, and autocast when a reduced ``precision`` is asked for."""
         dtype = PRECISIONS[self.precision]
+        if dtype is not None:
+            warn_if_emulated(self.precision, self.device_)
         with torch.inference_mode(), torch.autocast(torch.device(self.device_).type,
                                                     dtype=dtype, enabled=dtype is not None):
             yield
@@ -155,6 +161,26 @@ class BaseEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def warn_if_emulated(precision, device):
+    """Warn that ``precision`` runs emulated, and slowly, on a CPU without its instructions.
+
+    oneDNN multiplies bfloat16 (float16) matrices natively only with
+    AVX512-BF16 or AMX (AVX512-FP16 or AMX-FP16); elsewhere they are
+    converted from float32 and back, several times slower than float32
+    (0.18x for ``transform`` on an AVX2 AMD EPYC: ``benchmarks/results/steady_state.json``).
+    """
+    if torch.device(device).type != "cpu":
+        return
+    supported = (torch.ops.mkldnn._is_mkldnn_bf16_supported() if precision == "bfloat16"
+                 else torch.ops.mkldnn._is_mkldnn_fp16_supported())
+    if not supported:
+        warnings.warn(
+            f"precision={precision!r} on this CPU (no native {precision} matrix instructions: "
+            f"PyTorch reports {torch.backends.cpu.get_cpu_capability()}) is emulated and runs "
+            "several times slower than float32; use precision='float32' here.",
+            RuntimeWarning, stacklevel=3)
 
 
 def n_samples_of(X):

@@ -29,6 +29,8 @@ EXPECTED_KEYS = {
     "bench_multiband.py": ("results", "timing", "classes"),
     "bench_onnx.py": ("results", "threads"),
     "bench_periods.py": ("period_search", "transform_curves_per_s"),
+    "bench_profile.py": ("seconds_by_group", "encoder_product_gflops"),
+    "bench_steady_state.py": ("ours", "original", "roofline_fraction"),
 }
 
 

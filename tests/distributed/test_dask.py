@@ -211,6 +211,75 @@ def test_an_interrupted_run_is_refused_by_the_reader_and_resumed(embedder, catal
     assert not list(output.glob("_part.*"))
 
 
+KILLED_DRIVER = """
+import sys, time
+import dask.dataframe as dd
+import distributed
+from sklearn_astromer import AstromerEmbedder
+from sklearn_astromer.distributed import embed_partitions
+
+transform = AstromerEmbedder.transform
+
+def slow_transform(self, X):  # time for the test to kill this driver between partitions
+    time.sleep(0.5)
+    return transform(self, X)
+
+AstromerEmbedder.transform = slow_transform
+catalogue, model, output = sys.argv[1:]
+with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                              dashboard_address=":0") as cluster, distributed.Client(cluster):
+    embed_partitions(dd.read_parquet(catalogue).repartition(npartitions=12),
+                     AstromerEmbedder.from_pretrained(model), output=output)
+"""
+
+
+def test_a_driver_killed_midway_is_resumed_without_loss_or_duplicates(embedder, catalogue,
+                                                                     tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from sklearn_astromer.distributed import read_embeddings
+
+    directory, ids, _ = catalogue
+    embedder.save_pretrained(tmp_path / "model")
+    output = tmp_path / "embeddings"
+    repository = str(Path(__file__).resolve().parents[2])
+    driver = subprocess.Popen(
+        [sys.executable, "-c", KILLED_DRIVER, str(directory), str(tmp_path / "model"),
+         str(output)], env={**os.environ, "PYTHONPATH": os.pathsep.join(
+             [repository, os.environ.get("PYTHONPATH", "")])},
+        stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(list(output.glob("part.*.parquet"))) < 2:
+        assert driver.poll() is None, driver.stderr.read()[-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    driver.send_signal(signal.SIGKILL)
+    driver.communicate()
+    written = {path.name: path.stat().st_mtime_ns for path in output.glob("part.*.parquet")}
+    assert 2 <= len(written) < 12 and not (output / "_SUCCESS").exists()
+    with pytest.raises(ValueError, match="no _SUCCESS"):
+        read_embeddings(output)
+
+    loaded = AstromerEmbedder.from_pretrained(tmp_path / "model")
+    ddf = dd.read_parquet(directory).repartition(npartitions=12)
+    embed_partitions(ddf, loaded, output=output, if_exists="resume")
+    assert {name: (output / name).stat().st_mtime_ns for name in written} == written
+    resumed = read_embeddings(output)
+    assert len(resumed) == len(ids) and not resumed["object_id"].duplicated().any()
+    embed_partitions(ddf, loaded, output=tmp_path / "whole")
+    whole = read_embeddings(tmp_path / "whole")
+    # The rows of a shuffled partition may come in another order run to run; embeddings
+    # agree to float32 rounding (other batch neighbours).
+    pd.testing.assert_frame_equal(resumed.sort_values("object_id", ignore_index=True),
+                                  whole.sort_values("object_id", ignore_index=True),
+                                  check_exact=False, atol=1e-5, rtol=0)
+
+
 def test_the_reader_names_a_missing_or_truncated_file(embedder, catalogue, tmp_path):
     from sklearn_astromer.distributed import read_embeddings
 
