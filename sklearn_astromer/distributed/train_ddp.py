@@ -140,9 +140,7 @@ def _train(estimator, args, checkpoints):
     from .._checkpoints import (
         BEST_PARAMS,
         LAST_PARAMS,
-        check_resumable,
         checkpoint_callbacks,
-        finished_rows,
         replay_early_stopping,
     )
     from .._console import epoch_log
@@ -151,7 +149,7 @@ def _train(estimator, args, checkpoints):
 
     rank, world_size = dist.get_rank(), dist.get_world_size()
     files = parquet_files(args.data)
-    history = _checkpointed_history(args, files, checkpoints, check_resumable, finished_rows)
+    history = _checkpointed_history(args, files, checkpoints)
     dist.barrier()  # every rank has checked the folder before rank 0 writes into it
     if rank == 0 and not history:
         checkpoints.mkdir(parents=True, exist_ok=True)
@@ -193,11 +191,11 @@ def _settings(args, files):
     return {**settings, "files": [os.path.abspath(path) for path in files]}
 
 
-def _checkpointed_history(args, files, checkpoints, check_resumable, finished_rows):
+def _checkpointed_history(args, files, checkpoints):
     """The finished epochs' history rows to resume from ([] for a new run); nothing is
     written. Refuses a resume that would train another model, and a new run over checkpoints.
     """
-    from .._checkpoints import HISTORY_FILE, read_json
+    from .._checkpoints import HISTORY_FILE, check_resumable, finished_rows, read_json
 
     state = checkpoints / STATE_FILE
     if not args.resume:

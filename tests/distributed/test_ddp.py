@@ -212,7 +212,7 @@ def test_a_stalled_rank_fails_the_others_within_the_timeout(long_table, tmp_path
 
 
 def test_a_new_run_refuses_checkpoints_and_a_resume_refuses_other_settings(tmp_path):
-    from sklearn_astromer._checkpoints import HISTORY_FILE, check_resumable, finished_rows
+    from sklearn_astromer._checkpoints import HISTORY_FILE
     from sklearn_astromer.distributed.train_ddp import STATE_FILE, _settings
 
     checkpoints = tmp_path / "out" / "checkpoints"
@@ -221,7 +221,7 @@ def test_a_new_run_refuses_checkpoints_and_a_resume_refuses_other_settings(tmp_p
     def history(*argv):
         args = build_parser().parse_args(["--data", *files, "--out", str(tmp_path / "out"),
                                           *argv])
-        return _checkpointed_history(args, files, checkpoints, check_resumable, finished_rows)
+        return _checkpointed_history(args, files, checkpoints)
 
     with pytest.raises(FileNotFoundError, match="no checkpoint to resume from"):
         history("--resume")
