@@ -1,27 +1,43 @@
 """Generalised Lomb-Scargle periodogram on a fine frequency grid, fast.
 
-The power is the floating-mean Lomb-Scargle of Zechmeister & Kuerster
-(2009), written as the 2x2 weighted least-squares problem it is, so no phase
-offset ``tau`` is needed. The trigonometric sums over a uniform frequency grid
-come from the extirpolation + FFT scheme of Press & Rybicki (1989):
-O(n_grid log n_grid) per light curve instead of O(n_grid * n_observations).
-The highest coarse peaks are then refined by exact evaluation.
+The search has two passes over each light curve's own frequency grid
+(``oversampling`` points per peak width ``1 / time span``):
+
+1. **Coarse**: the power of the weighted, centred magnitudes alone,
+   ``|sum w (y - ybar) exp(2 pi i f t)|**2`` (the classical periodogram),
+   at every grid frequency. Its trigonometric sums are a non-uniform FFT
+   (Dutt & Rokhlin 1993; Greengard & Lee 2004): each observation is spread
+   onto a regular grid with a Gaussian, one single-precision real FFT per
+   light curve, then the Gaussian's transform is divided out.
+   O(n_grid log n_grid) instead of O(n_grid * n_observations). It finds the
+   candidate peaks, which are then screened by their exact power.
+2. **Exact**: the highest coarse peaks are refined with the floating-mean
+   Lomb-Scargle power of Zechmeister & Kuerster (2009), written as the 2x2
+   weighted least-squares problem it is (no phase offset ``tau``), evaluated
+   exactly in double precision on finer and finer grids around them. The
+   reported frequency and power are those of the exact power.
 
 Light curves are searched many at a time (:func:`best_frequencies`, rows of
-padded arrays): the extirpolation, the FFTs of curves of one grid length, the
+padded arrays): the spreading, the FFTs (one length per block of rows), the
 peak search and the refinements are array operations over all of them.
 """
 
-import math
 
 import numpy as np
+import scipy.fft
+import torch
 
-_EXTIRPOLATION_ORDER = 4
-# FFT length / highest frequency index. With 4-point extirpolation the coarse
-# power is then within ~1e-2 of the exact one (95% of grid points within
-# 3e-3): enough to rank peaks, which are then refined exactly. Higher orders
-# gain little at this length; longer FFTs cost more than the refinement.
-_FFT_OVERSAMPLING = 3
+# Coarse pass: FFT length / highest frequency index, and the Gaussian spread
+# of each observation over the cells within _SPREAD_HALF_WIDTH of it, of
+# variance 2 * _SPREAD_TAU cells**2. With these the coarse power is within 1e-4
+# of the highest peak's over the whole grid (3e-5 on the unit tests' curve);
+# the FFT is 2.5x, not the 3x that 4-point Lagrange extirpolation
+# (Press & Rybicki 1989) needs for 10 % at the grid's top.
+_FFT_OVERSAMPLING = 2.5
+_SPREAD_HALF_WIDTH = 8
+_SPREAD_TAU = 1.0
+# Exact evaluations per refinement grid, the first centred on each coarse peak.
+_REFINEMENT_POINTS = 11
 
 
 def _power_from_sums(C, S, C2, S2, YC, YS, YY):
@@ -44,87 +60,104 @@ def _power_from_sums(C, S, C2, S2, YC, YS, YY):
     return np.clip(power, 0.0, 1.0)
 
 
-def _direct_power(times, centred, weights, frequencies):
-    """Exact Lomb-Scargle power of each row at its own ``frequencies`` (cycles/day).
+def _unit_phasors(frequencies, times, dtype):
+    """``exp(2 pi i f t)`` of ``frequencies[..., None] * times`` (cycles) in ``dtype`` (complex).
 
-    ``times``, ``centred`` and ``weights`` are ``(n_rows, n_observations)``
-    (padding carries zero weight), ``frequencies`` ``(n_rows, n_frequencies)``.
+    Whole cycles are removed in double precision first, so the angles stay
+    within half a turn: single precision then loses nothing to the size of
+    ``f * t``, and its vectorised cosine and sine are several times faster.
     """
-    phase = (2.0 * np.pi) * (frequencies[:, :, None] * times[:, None, :])
-    cos, sin = np.cos(phase), np.sin(phase)
+    cycles = frequencies[..., None] * times
+    cycles -= np.rint(cycles)
+    angles = ((2.0 * np.pi) * cycles).astype(np.finfo(dtype).dtype)
+    phasors = np.empty(angles.shape, dtype=dtype)
+    np.cos(angles, out=phasors.real)
+    np.sin(angles, out=phasors.imag)
+    return phasors
+
+
+def _exact_power(times, centred, weights, starts, spacings, n_steps, dtype=np.complex128):
+    """Lomb-Scargle power of each row on evenly spaced frequency grids (cycles/day).
+
+    Row ``r`` is evaluated at ``starts[r, g] + j * spacings[r]`` for every
+    grid ``g`` and ``j < n_steps``: ``times``, ``centred`` and ``weights``
+    are ``(n_rows, n_observations)`` (padding carries zero weight), ``starts``
+    ``(n_rows, n_grids)``, ``spacings`` ``(n_rows,)``. Returns
+    ``(n_rows, n_grids * n_steps)`` float64, grid by grid.
+
+    Exact in ``complex128``; ``complex64`` (relative error ~1e-6) serves to
+    rank candidates. The phase factors ``exp(2 pi i f t)`` of a grid are its
+    first frequency's, then successive products by the factor of one
+    spacing: two cosines and sines per point and grid instead of ``n_steps``.
+    The six weighted sums are complex matrix products.
+    """
+    n_rows, n_grids = starts.shape
+    factors = np.empty((n_rows, n_grids, n_steps, times.shape[1]), dtype=dtype)
+    factors[:, :, 0] = _unit_phasors(starts, times[:, None, :], dtype)
+    step = _unit_phasors(spacings, times, dtype)[:, None, :]
+    for j in range(1, n_steps):  # a handful of steps, each over every row and grid at once
+        np.multiply(factors[:, :, j - 1], step, out=factors[:, :, j])
+    factors = factors.reshape(n_rows, n_grids * n_steps, -1)
     wy = weights * centred
+    by = np.stack([weights, wy], axis=2).astype(dtype)
+    sums = np.matmul(factors, by).astype(np.complex128)  # sum w exp(i wt), sum w y exp(i wt)
+    np.multiply(factors, factors, out=factors)  # exp(2 i wt)
+    doubled = np.matmul(factors, by[:, :, :1])[..., 0].astype(np.complex128)
+    single, with_y = sums[..., 0], sums[..., 1]
+    return _power_from_sums(single.real, single.imag, doubled.real, doubled.imag,
+                            with_y.real, with_y.imag, np.sum(wy * centred, axis=1)[:, None])
 
-    def weighted(values, by):
-        return np.matmul(values, by[:, :, None])[..., 0]
-    return _power_from_sums(
-        weighted(cos, weights), weighted(sin, weights),
-        weighted(cos * cos - sin * sin, weights), weighted(2.0 * sin * cos, weights),
-        weighted(cos, wy), weighted(sin, wy), np.sum(wy * centred, axis=1)[:, None],
-    )
 
+def _spread(positions, values, n_grid):
+    """Spread each row's ``values`` at real ``positions`` onto its grid of ``n_grid`` cells.
 
-def _extirpolate(positions, values, n_grid):
-    """Spread each row's ``values`` at real ``positions`` onto its integer grid of ``n_grid`` cells.
-
-    Lagrange weights over the ``_EXTIRPOLATION_ORDER`` nearest cells make
-    ``sum_m grid[m] exp(i theta m)`` approximate ``sum_j values[j] exp(i theta x_j)``
-    for ``theta`` well below the grid's Nyquist frequency (Press & Rybicki 1989).
+    Each value goes to the ``2 * _SPREAD_HALF_WIDTH`` nearest cells (the grid
+    wraps around), weighted by ``exp(-distance**2 / (4 * _SPREAD_TAU))``: the
+    grid's discrete Fourier transform is then the values' at their own
+    positions times the Gaussian's transform (see :func:`_coarse_power`).
     ``positions`` and ``values`` are ``(n_rows, n_observations)``; returns
-    ``(n_rows, n_grid)``.
+    ``(n_rows, n_grid)`` float32, what the coarse FFT takes.
     """
-    order = _EXTIRPOLATION_ORDER
-    first = np.floor(positions).astype(np.int64) - (order // 2 - 1)
-    offset = positions - first
     n_rows = len(positions)
-    cells = np.empty(positions.shape + (order,), dtype=np.int64)
-    spread = np.empty(positions.shape + (order,))
-    for i in range(order):  # the few Lagrange terms, each over every point at once
-        numerator = np.ones_like(offset)
-        for j in range(order):
-            if j != i:
-                numerator *= offset - j
-        denominator = (-1) ** (order - 1 - i) * math.factorial(i) * math.factorial(order - 1 - i)
-        cells[..., i] = first + i
-        spread[..., i] = numerator * (values / denominator)
+    cells = (np.floor(positions).astype(np.int64)[..., None]
+             + np.arange(1 - _SPREAD_HALF_WIDTH, _SPREAD_HALF_WIDTH + 1))
+    spread = values[..., None] * np.exp(-(positions[..., None] - cells) ** 2 / (4 * _SPREAD_TAU))
     cells = cells % n_grid + (np.arange(n_rows) * n_grid)[:, None, None]
-    return np.bincount(cells.ravel(), spread.ravel(), minlength=n_rows * n_grid).reshape(
-        n_rows, n_grid)
-
-
-def _fast_fft_lengths(minimums):
-    """Smallest 2**a * 3**b * 5**c >= each of ``minimums``: lengths that pocketfft transforms fast."""
-    minimums = np.asarray(minimums, dtype=np.int64)
-    limit = 1 << int(np.ceil(np.log2(max(int(minimums.max()), 1))))  # itself such a length
-    powers = [base ** np.arange(int(np.log(limit) / np.log(base)) + 1, dtype=np.int64)
-              for base in (2, 3, 5)]
-    lengths = np.unique(np.multiply.outer(np.multiply.outer(*powers[:2]), powers[2]))
-    lengths = lengths[lengths <= limit]
-    return lengths[np.searchsorted(lengths, minimums)]
+    # torch's scatter-add writes the float32 grid directly.
+    grid = torch.zeros(n_rows * n_grid).index_add_(
+        0, torch.from_numpy(cells.ravel()), torch.from_numpy(spread.ravel()).float())
+    return grid.numpy().reshape(n_rows, n_grid)
 
 
 def _fast_fft_length(minimum):
-    """:func:`_fast_fft_lengths` of one minimum, as an int."""
-    return int(_fast_fft_lengths([minimum])[0])
+    """Smallest ``2**a * m >= minimum`` with ``m`` one of 1, 3, 5, 15, 25, 75.
+
+    Lengths that pocketfft transforms fast: those with more factors of 3 or
+    5 were measured up to 30 % slower per value.
+    """
+    minimum = max(int(np.ceil(minimum)), 1)
+    lengths = [m << max(0, (-(-minimum // m) - 1).bit_length()) for m in (1, 3, 5, 15, 25, 75)]
+    return min(lengths)
 
 
-def _fast_power(times, centred, weights, steps, n_frequencies, n_fft):
-    """Approximate power of each row at frequencies ``k * steps[row]``, ``k < n_frequencies``."""
+def _coarse_power(times, centred, weights, steps, n_frequencies, n_fft):
+    """Classical periodogram of each row at frequencies ``k * steps[row]``, ``k < n_frequencies``.
+
+    ``|sum w (y - ybar) exp(2 pi i f t)|**2`` (float32), what ranks the
+    coarse peaks. Each row's times are scaled so that its grid frequency
+    ``k`` is the FFT's ``k``; the Gaussian spread multiplied the FFT by
+    ``sqrt(4 pi tau) exp(-tau theta**2)`` at ``theta = 2 pi k / n_fft``.
+    """
     positions = (times * (steps[:, None] * n_fft)) % n_fft
-    grids = (
-        _extirpolate(positions, weights, n_fft),
-        _extirpolate(positions, weights * centred, n_fft),
-        _extirpolate((2.0 * positions) % n_fft, weights, n_fft),
-    )
-    # sum_j h_j exp(+i 2 pi k x_j / n) is the conjugate of the forward real FFT.
-    sums = [np.fft.rfft(grid, axis=1)[:, :n_frequencies] for grid in grids]
-    return _power_from_sums(
-        sums[0].real, -sums[0].imag, sums[2].real, -sums[2].imag,
-        sums[1].real, -sums[1].imag, np.sum(weights * centred * centred, axis=1)[:, None],
-    )
+    grid = _spread(positions, weights * centred, n_fft)
+    sums = scipy.fft.rfft(grid, axis=1)[:, :n_frequencies]
+    theta = (2.0 * np.pi / n_fft) * np.arange(n_frequencies)
+    unspread = (np.exp(2.0 * _SPREAD_TAU * theta**2) / (4.0 * np.pi * _SPREAD_TAU)).astype(np.float32)
+    return (sums.real**2 + sums.imag**2) * unspread
 
 
-#: Float64 values per FFT batch (rows of one FFT length at a time): bounds memory.
-_FFT_BATCH_VALUES = 1 << 21
+#: Float32 values per FFT batch: bounds memory.
+_FFT_BATCH_VALUES = 1 << 22
 
 
 def _coarse_peaks(times, centred, weights, steps, k_min, k_max, n_peaks):
@@ -136,33 +169,58 @@ def _coarse_peaks(times, centred, weights, steps, k_min, k_max, n_peaks):
         Highest first; NaN where a row has fewer peaks.
     """
     n_rows = len(times)
-    n_fft = _fast_fft_lengths(_FFT_OVERSAMPLING * k_max + 1)
+    n_fft = _fast_fft_length(_FFT_OVERSAMPLING * int(k_max.max()) + 1)
     centres = np.full((n_rows, n_peaks), np.nan)
-    for length in np.unique(n_fft):
-        rows_of_length = np.flatnonzero(n_fft == length)
-        per_batch = max(1, _FFT_BATCH_VALUES // int(length))
-        for start in range(0, len(rows_of_length), per_batch):
-            rows = rows_of_length[start:start + per_batch]
-            n_frequencies = int(k_max[rows].max()) + 1
-            power = _fast_power(times[rows], centred[rows], weights[rows], steps[rows],
-                                n_frequencies, int(length))
-            k = np.arange(n_frequencies)
-            outside = (k < k_min[rows, None]) | (k > k_max[rows, None])
-            coarse = np.where(outside, -1.0, power)
-            padded = np.pad(coarse, ((0, 0), (1, 1)), constant_values=-1.0)
-            is_peak = (coarse >= padded[:, :-2]) & (coarse >= padded[:, 2:]) & ~outside
-            ranked = np.where(is_peak, coarse, -np.inf)
-            n_kept = min(n_peaks, n_frequencies)
-            top = np.argpartition(-ranked, n_kept - 1, axis=1)[:, :n_kept]
-            top = np.take_along_axis(top, np.argsort(-np.take_along_axis(ranked, top, 1),
-                                                     axis=1, kind="stable"), 1)
-            found = np.isfinite(np.take_along_axis(ranked, top, 1))
-            centres[rows, :n_kept] = np.where(found, top * steps[rows, None], np.nan)
+    # Several rows per FFT call: pocketfft vectorises across them.
+    per_batch = max(1, _FFT_BATCH_VALUES // n_fft)
+    for start in range(0, n_rows, per_batch):
+        rows = np.arange(start, min(start + per_batch, n_rows))
+        # One bin past the highest searched: a peak may sit on the range's edge.
+        n_frequencies = int(k_max[rows].max()) + 2
+        power = _coarse_power(times[rows], centred[rows], weights[rows], steps[rows],
+                              n_frequencies, n_fft)
+        k = np.arange(n_frequencies)
+        power[(k < k_min[rows, None]) | (k > k_max[rows, None])] = -1.0  # below any power
+        is_peak = np.zeros(power.shape, dtype=bool)
+        is_peak[:, 1:-1] = (power[:, 1:-1] >= power[:, :-2]) & (power[:, 1:-1] >= power[:, 2:])
+        ranked = np.where(is_peak, power, -1.0)
+        n_kept = min(n_peaks, n_frequencies)
+        # torch's top-k: numpy's argpartition is slow on the many tied non-peaks.
+        values, top = (part.numpy() for part in torch.topk(torch.from_numpy(ranked), n_kept))
+        found = values >= 0
+        centres[rows, :n_kept] = np.where(found, top * steps[rows, None], np.nan)
     return centres
 
 
-#: Float64 values per array of the exact refinement (rows x candidates x observations).
-_REFINEMENT_BATCH_VALUES = 1 << 20
+#: Complex values per array of the exact refinement (rows x candidates x
+#: observations): blocks this small stay in cache.
+_REFINEMENT_BATCH_VALUES = 1 << 18
+
+
+#: Coarse peaks screened by their exact power per peak refined: the classical
+#: periodogram ranks the floating-mean power's peaks only roughly where the
+#: sampling has strong aliases (e.g. ground-based, nightly cadences).
+_SCREENED_PER_REFINED = 4
+
+
+def _screened(times, centred, weights, steps, centres, n_kept, f_min, f_max):
+    """The ``n_kept`` coarse peaks of each row with the highest exact power.
+
+    Each peak's exact power is the highest of three points (its grid
+    frequency and half a step either side), so a peak between grid points
+    is not ranked low. Returns ``(n_rows, n_kept)`` frequencies, highest
+    first, NaN where a row has fewer peaks.
+    """
+    n_rows, n_peaks = centres.shape
+    starts = centres - 0.5 * steps[:, None]
+    exact = _exact_power(times, centred, weights, np.nan_to_num(starts), 0.5 * steps, 3,
+                         dtype=np.complex64)
+    candidates = (starts[:, :, None] + np.arange(3) * (0.5 * steps)[:, None, None])
+    usable = (candidates >= f_min) & (candidates <= f_max)  # False for NaN too
+    per_peak = np.where(usable, exact.reshape(n_rows, n_peaks, 3), -np.inf).max(axis=2)
+    order = np.argsort(-per_peak, axis=1, kind="stable")[:, :n_kept]
+    kept = np.take_along_axis(centres, order, 1)
+    return np.where(np.isfinite(np.take_along_axis(per_peak, order, 1)), kept, np.nan)
 
 
 def best_frequencies(times, magnitudes, weights, min_period, max_period, oversampling,
@@ -184,50 +242,54 @@ def best_frequencies(times, magnitudes, weights, min_period, max_period, oversam
     max_n_frequencies : int
         Cap on the coarse grid size (the spacing widens beyond it).
     n_peaks : int
-        Coarse peaks refined exactly.
+        Peaks refined exactly: the best by exact power of the
+        ``_SCREENED_PER_REFINED * n_peaks`` highest coarse peaks.
 
     Returns
     -------
     frequencies, powers : float ndarrays of shape (n_rows,)
         0 where the range holds no grid frequency.
     """
-    per_block = max(1, _REFINEMENT_BATCH_VALUES // (11 * n_peaks * times.shape[1]))
-    results = [_best_frequencies(times[start:start + per_block],
-                                 magnitudes[start:start + per_block],
-                                 weights[start:start + per_block], min_period, max_period,
-                                 oversampling, max_n_frequencies, n_peaks)
-               for start in range(0, len(times), per_block)]
-    if not results:
-        return np.zeros(0), np.zeros(0)
-    return tuple(np.concatenate(parts) for parts in zip(*results))
-
-
-def _best_frequencies(times, magnitudes, weights, min_period, max_period, oversampling,
-                      max_n_frequencies, n_peaks):
-    """:func:`best_frequencies` of a block of rows small enough to refine at once."""
     times = times - times[:, :1]  # phases of MJD-sized times would lose digits
-    n_rows = len(times)
-    spans = times[:, -1]
     f_min, f_max = 1.0 / max_period, 1.0 / min_period
-    steps = np.maximum(1.0 / (oversampling * spans), (f_max - f_min) / max_n_frequencies)
+    steps = np.maximum(1.0 / (oversampling * times[:, -1]), (f_max - f_min) / max_n_frequencies)
     k_min = np.maximum(1, np.ceil(f_min / steps)).astype(np.int64)
     k_max = np.floor(f_max / steps).astype(np.int64)
-    best, power = np.zeros(n_rows), np.zeros(n_rows)
+    frequencies, powers = np.zeros(len(times)), np.zeros(len(times))
+    # Rows with similar grids together, so that a block shares one FFT length.
     searched = np.flatnonzero(k_max >= k_min)
-    if not len(searched):
-        return best, power
-    times, weights, steps = times[searched], weights[searched], steps[searched]
-    centred = magnitudes[searched] - np.sum(weights * magnitudes[searched], axis=1)[:, None]
-    centres = _coarse_peaks(times, centred, weights, steps, k_min[searched], k_max[searched],
-                            n_peaks)
-    # Exact refinements: the top peaks at step / 5, then the best at step / 25
+    searched = searched[np.argsort(k_max[searched], kind="stable")]
+    per_block = max(1, _REFINEMENT_BATCH_VALUES
+                    // (_REFINEMENT_POINTS * n_peaks * times.shape[1]))
+    for start in range(0, len(searched), per_block):
+        rows = searched[start:start + per_block]
+        frequencies[rows], powers[rows] = _best_frequencies(
+            times[rows], magnitudes[rows], weights[rows], steps[rows], k_min[rows], k_max[rows],
+            f_min, f_max, n_peaks)
+    return frequencies, powers
+
+
+def _best_frequencies(times, magnitudes, weights, steps, k_min, k_max, f_min, f_max, n_peaks):
+    """:func:`best_frequencies` of a block of rows small enough to refine at once.
+
+    ``times`` start at 0; row ``r``'s grid is ``k * steps[r]`` for
+    ``k_min[r] <= k <= k_max[r]`` (not empty).
+    """
+    centred = magnitudes - np.sum(weights * magnitudes, axis=1)[:, None]
+    centres = _coarse_peaks(times, centred, weights, steps, k_min, k_max,
+                            _SCREENED_PER_REFINED * n_peaks)
+    centres = _screened(times, centred, weights, steps, centres, n_peaks, f_min, f_max)
+    # Exact refinements: the screened peaks at step / 5, then the best at step / 25
     # and step / 125, then the vertex of a parabola through the best 3 points.
+    n_points = _REFINEMENT_POINTS
     for half_width, n_centres in ((steps, n_peaks), (steps / 5, 1), (steps / 25, 1)):
-        offsets = np.linspace(-half_width, half_width, 11, axis=1)
-        candidates = (centres[:, :n_centres, None] + offsets[:, None, :]).reshape(len(steps), -1)
+        spacing = 2.0 * half_width / (n_points - 1)
+        starts = centres[:, :n_centres] - half_width[:, None]
+        candidates = (starts[:, :, None] + np.arange(n_points) * spacing[:, None, None]
+                      ).reshape(len(steps), -1)
         usable = (candidates >= f_min) & (candidates <= f_max)  # False for NaN too
-        fine = np.where(usable, _direct_power(times, centred, weights,
-                                              np.where(usable, candidates, 0.0)), -np.inf)
+        exact = _exact_power(times, centred, weights, np.nan_to_num(starts), spacing, n_points)
+        fine = np.where(usable, exact, -np.inf)
         order = np.argsort(-fine, axis=1, kind="stable")  # exact ties (aliases): lowest
         centres = np.take_along_axis(candidates, order, 1)
     found = np.isfinite(fine).any(axis=1)
@@ -241,16 +303,14 @@ def _best_frequencies(times, magnitudes, weights, min_period, max_period, oversa
     with np.errstate(invalid="ignore"):
         curvature = left - 2 * power_found + right
         fit = found & inner & np.isfinite(curvature) & (curvature < 0)
-        spacing = candidates[:, 1] - candidates[:, 0]
         vertex = best_found + 0.5 * (left - right) / np.where(fit, curvature, -1.0) * spacing
     if fit.any():
-        vertex_power = _direct_power(times[fit], centred[fit], weights[fit], vertex[fit, None])[:, 0]
+        vertex_power = _exact_power(times[fit], centred[fit], weights[fit], vertex[fit, None],
+                                    spacing[fit], 1)[:, 0]
         better = vertex_power > power_found[fit]
         best_found[np.flatnonzero(fit)[better]] = vertex[fit][better]
         power_found[np.flatnonzero(fit)[better]] = vertex_power[better]
-    best[searched] = np.where(found, best_found, 0.0)
-    power[searched] = np.where(found, power_found, 0.0)
-    return best, power
+    return np.where(found, best_found, 0.0), np.where(found, power_found, 0.0)
 
 
 def best_frequency(times, magnitudes, weights, min_period, max_period, oversampling,

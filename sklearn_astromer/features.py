@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._bands import colour_names, colour_summaries, multiband_periods
 from ._lomb_scargle import best_frequency
+from ._torch_common import thread_limit
 from ._validation import as_list_of_arrays, check_light_curves, format_indices
 
 FEATURE_NAMES = (
@@ -240,8 +241,10 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         widened to keep at most this many frequencies (and the time per
         light curve bounded).
     n_peaks : int, default=5
-        Number of the highest coarse-grid peaks refined by exact evaluation
-        on a 10x finer local grid; the best refined one is the period.
+        Number of peaks refined by exact evaluation on finer local grids
+        (step / 5, then / 25 and / 125 around the best); the best refined
+        one is the period. They are the best by exact power of the
+        ``4 * n_peaks`` highest coarse-grid peaks.
     bands : array-like of int or None, default=None
         Band codes of multi-band light curves; None takes those of the
         training light curves in ``fit``.
@@ -259,12 +262,15 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
     -----
     The periodogram is the floating-mean Lomb-Scargle of Zechmeister &
     Kuerster (2009), weighted by ``1 / error**2`` when all errors are known.
-    The grid is evaluated with the extirpolation + FFT method of Press &
-    Rybicki (1989), so its cost grows as ``n log n`` in the grid size rather
-    than with the number of observations times the grid size; the candidate
-    peaks are then evaluated exactly. The cost grows with the grid size,
-    ``time_span * oversampling / min_period``: about 2 ms per light curve of
-    300 points spanning 100 days, 10 ms over 1000 days (one core).
+    Candidate peaks are found on the whole grid with the classical
+    periodogram of the centred magnitudes, computed as a non-uniform FFT
+    (Gaussian gridding, Greengard & Lee 2004), so its cost grows as
+    ``n log n`` in the grid size rather than with the number of
+    observations times the grid size; the candidates are then screened and
+    refined with the exact floating-mean power, which gives the period and
+    its power. The cost grows with the grid size,
+    ``time_span * oversampling / min_period``: about 1 ms per light curve of
+    200 points over 1,000 days (one core; see ``benchmarks/bench_periods.py``).
 
     On a perfectly regular time grid (e.g. a dense array: unit steps), a
     frequency ``f`` and its aliases ``k - f`` have exactly the same power;
@@ -365,15 +371,19 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         from joblib import Parallel, delayed, effective_n_jobs
 
         n_jobs = effective_n_jobs(self.n_jobs)
-        if n_jobs == 1 or len(curves) < 2:
-            features = _features_of_chunk(curves, params)
-        else:
-            bounds = np.linspace(0, len(curves), min(len(curves), 4 * n_jobs) + 1).astype(int)
-            chunks = Parallel(n_jobs=n_jobs, prefer="threads")(
-                delayed(_features_of_chunk)(curves[start:stop], params)
-                for start, stop in zip(bounds[:-1], bounds[1:])
-            )
-            features = np.concatenate(chunks)
+        # As in the estimators' period search: each thread's small products run
+        # faster on one torch and BLAS thread.
+        with thread_limit(1):
+            if n_jobs == 1 or len(curves) < 2:
+                features = _features_of_chunk(curves, params)
+            else:
+                n_chunks = min(len(curves), 4 * n_jobs)
+                bounds = np.linspace(0, len(curves), n_chunks + 1).astype(int)
+                chunks = Parallel(n_jobs=n_jobs, prefer="threads")(
+                    delayed(_features_of_chunk)(curves[start:stop], params)
+                    for start, stop in zip(bounds[:-1], bounds[1:])
+                )
+                features = np.concatenate(chunks)
         features = features.reshape(len(curves), len(FEATURE_NAMES))
         # Backstop for overflow in extreme inputs: the promise is finite output.
         return np.nan_to_num(features, nan=0.0, posinf=np.finfo(np.float64).max,
