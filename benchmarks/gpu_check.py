@@ -16,7 +16,10 @@ Checks:
   losses, the head predicts), and the GPU-trained model saved and reloaded on
   the CPU embeds as on the GPU (at most 1e-3);
 * ``MultimodalCLIPEmbedder``: CLIP training on the GPU in float32 and
-  bfloat16, and its embeddings on the CPU against the GPU (at most 1e-3).
+  bfloat16, and its embeddings on the CPU against the GPU (at most 1e-3);
+* the period search with its coarse pass on the GPU (``device="cuda"``):
+  the same periods as on the CPU (within 1 % on at least 99 % of the
+  simulated light curves) and the searches per second of each.
 
 Usage: ``python benchmarks/gpu_check.py [--quick]``; writes
 ``benchmarks/results/gpu_check[_quick].json``.
@@ -36,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import environment_info, parse_args, write_result  # noqa: E402
 
 from sklearn_astromer import AstromerEmbedder, MultimodalCLIPEmbedder  # noqa: E402
+from sklearn_astromer._periods import lomb_scargle_periods  # noqa: E402
+from sklearn_astromer._validation import check_light_curves  # noqa: E402
 from sklearn_astromer.datasets import make_light_curves, make_multimodal  # noqa: E402
 
 TOLERANCE = {"float32": 1e-3, "bfloat16": 5e-2}
@@ -134,6 +139,29 @@ def check_multimodal(report, gpu, quick, results):
                      "the CPU", error <= TOLERANCE["float32"], f"max abs difference {error:.2e}")
 
 
+def check_period_search(report, gpu, quick, results):
+    curves = make_light_curves(3 if quick else 100, survey="ztf", random_state=1)[0]
+    light_curves = check_light_curves(curves)
+    threads = torch.get_num_threads()
+    on_cpu = lomb_scargle_periods(light_curves, n_jobs=threads)[0]
+    results["period_search_cpu_per_s"] = _rate(
+        lambda: lomb_scargle_periods(light_curves, n_jobs=threads), len(curves))
+    report.check("period search on the CPU finds periods", bool((on_cpu > 0).any()))
+    if not gpu:
+        report.skip("period search on CUDA", "no CUDA device")
+        return
+    on_gpu = lomb_scargle_periods(light_curves, n_jobs=threads, device="cuda")[0]
+    both = (on_cpu > 0) & (on_gpu > 0)
+    agreement = float(np.mean(np.abs(on_gpu[both] / on_cpu[both] - 1) < 0.01))
+    results["period_search_cuda_per_s"] = _rate(
+        lambda: lomb_scargle_periods(light_curves, n_jobs=threads, device="cuda"), len(curves))
+    results["period_search_cpu_gpu_agreement"] = agreement
+    report.check("period search on CUDA agrees with the CPU", agreement >= 0.99,
+                 f"{agreement:.3f} of {both.sum()} within 1 %, "
+                 f"{results['period_search_cuda_per_s']:.0f} against "
+                 f"{results['period_search_cpu_per_s']:.0f} searches/s")
+
+
 def main(argv=None):
     args = parse_args(__doc__, argv)
     warnings.simplefilter("ignore", UserWarning)
@@ -145,6 +173,7 @@ def main(argv=None):
     check_published(report, curves, gpu, results)
     check_training(report, curves, labels, gpu, args.quick, results)
     check_multimodal(report, gpu, args.quick, results)
+    check_period_search(report, gpu, args.quick, results)
     write_result("gpu_check", {"environment": environment_info(), "results": results,
                                "lines": report.lines}, args.quick, args.output_dir)
     return 1 if report.failed else 0

@@ -60,7 +60,7 @@ def _segment_amplitudes(magnitudes, segments, n_segments):
     return amplitudes
 
 
-def multiband_periods(light_curves, n_jobs=None):
+def multiband_periods(light_curves, n_jobs=None, device="cpu"):
     """One ``(frequency, power)`` per multi-band light curve, shared by its bands.
 
     Parameters
@@ -69,6 +69,8 @@ def multiband_periods(light_curves, n_jobs=None):
         With ``bands``.
     n_jobs : int or None, default=None
         Threads of the search.
+    device : str or torch.device, default="cpu"
+        Where the search's coarse pass runs.
 
     Returns
     -------
@@ -81,7 +83,8 @@ def multiband_periods(light_curves, n_jobs=None):
     merged = light_curves.values.copy()
     merged[:, 1] = (merged[:, 1] - means[segments]) / scale[segments]
     merged[:, 2] = merged[:, 2] / scale[segments]
-    return lomb_scargle_periods(type(light_curves)(merged, light_curves.offsets), n_jobs=n_jobs)
+    return lomb_scargle_periods(type(light_curves)(merged, light_curves.offsets), n_jobs=n_jobs,
+                                device=device)
 
 
 def colour_names(bands_):

@@ -31,20 +31,23 @@ class PreparedLightCurves:
         Threads of the period search.
     periods : tuple of two ndarrays or None, default=None
         ``(frequencies, powers)`` when already known.
+    device : str or torch.device, default="cpu"
+        Where the period search's coarse pass runs (the model's device).
     """
 
-    def __init__(self, light_curves, first_index=0, n_jobs=None, periods=None):
+    def __init__(self, light_curves, first_index=0, n_jobs=None, periods=None, device="cpu"):
         self.light_curves = light_curves
         self.first_index = first_index
         self.n_jobs = n_jobs
+        self.device = device
         self._periods = periods
         self._descriptors = None
 
     @classmethod
-    def from_input(cls, X, first_index=0, n_jobs=None, allow_bands=False):
+    def from_input(cls, X, first_index=0, n_jobs=None, allow_bands=False, device="cpu"):
         """Validate ``X`` (see :func:`~sklearn_astromer._validation.check_light_curves`)."""
         return cls(check_light_curves(X, first_index=first_index, allow_bands=allow_bands),
-                   first_index, n_jobs)
+                   first_index, n_jobs, device=device)
 
     @property
     def multiband(self):
@@ -60,7 +63,7 @@ class PreparedLightCurves:
         period shared by the bands of a multi-band light curve)."""
         if self._periods is None:
             search = multiband_periods if self.multiband else lomb_scargle_periods
-            self._periods = search(self.light_curves, n_jobs=self.n_jobs)
+            self._periods = search(self.light_curves, n_jobs=self.n_jobs, device=self.device)
         return self._periods
 
     @property
@@ -133,7 +136,8 @@ class PreparedLightCurves:
             periods = tuple(np.asarray(part)[rows] for part in periods)
         if first_index is None:
             first_index = self.first_index if rows is None else 0
-        return PreparedLightCurves(light_curves, first_index, self.n_jobs, periods=periods)
+        return PreparedLightCurves(light_curves, first_index, self.n_jobs, periods=periods,
+                                   device=self.device)
 
     def band(self, band):
         """``(prepared, rows)``: the observations of ``band`` of the light curves that have

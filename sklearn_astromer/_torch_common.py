@@ -1,17 +1,13 @@
 """Torch and skorch pieces that both estimator families use.
 
-Device resolution, a thread limit, a silent log sink, the dataset of
-light-curve indices that the collates turn into batches, and autocast for
-skorch nets. They live
+Device resolution, a silent log sink, the dataset of light-curve indices
+that the collates turn into batches, and autocast for skorch nets. They live
 here, outside either subpackage, so that ``multimodal`` and ``distributed``
 need no private module of ``astromer``.
 """
 
-from contextlib import contextmanager
-
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 from torch.utils.data import Dataset
 
 
@@ -20,26 +16,6 @@ def resolve_device(device):
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device
-
-
-@contextmanager
-def thread_limit(n_threads):
-    """Run torch (and numpy's BLAS) on ``n_threads`` threads; unchanged when None.
-
-    For work already spread over threads or processes, whose own threads
-    would oversubscribe the cores. Torch's setting is process-wide: it is
-    restored on exit.
-    """
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        with threadpool_limits(n_threads):
-            yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def silent(*args, **kwargs):

@@ -18,7 +18,6 @@ from sklearn.utils._param_validation import Interval
 
 from ._bands import colour_names, colour_summaries, multiband_periods
 from ._lomb_scargle import best_frequency
-from ._torch_common import thread_limit
 from ._validation import as_list_of_arrays, check_light_curves, format_indices
 
 FEATURE_NAMES = (
@@ -371,19 +370,15 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         from joblib import Parallel, delayed, effective_n_jobs
 
         n_jobs = effective_n_jobs(self.n_jobs)
-        # As in the estimators' period search: each thread's small products run
-        # faster on one torch and BLAS thread.
-        with thread_limit(1):
-            if n_jobs == 1 or len(curves) < 2:
-                features = _features_of_chunk(curves, params)
-            else:
-                n_chunks = min(len(curves), 4 * n_jobs)
-                bounds = np.linspace(0, len(curves), n_chunks + 1).astype(int)
-                chunks = Parallel(n_jobs=n_jobs, prefer="threads")(
-                    delayed(_features_of_chunk)(curves[start:stop], params)
-                    for start, stop in zip(bounds[:-1], bounds[1:])
-                )
-                features = np.concatenate(chunks)
+        if n_jobs == 1 or len(curves) < 2:
+            features = _features_of_chunk(curves, params)
+        else:
+            bounds = np.linspace(0, len(curves), min(len(curves), 4 * n_jobs) + 1).astype(int)
+            chunks = Parallel(n_jobs=n_jobs, prefer="threads")(
+                delayed(_features_of_chunk)(curves[start:stop], params)
+                for start, stop in zip(bounds[:-1], bounds[1:])
+            )
+            features = np.concatenate(chunks)
         features = features.reshape(len(curves), len(FEATURE_NAMES))
         # Backstop for overflow in extreme inputs: the promise is finite output.
         return np.nan_to_num(features, nan=0.0, posinf=np.finfo(np.float64).max,

@@ -20,6 +20,7 @@ def test_gpu_check_runs_on_the_cpu_and_names_what_it_skipped(tmp_path):
     assert completed.returncode == 0, completed.stdout + completed.stderr
     lines = completed.stdout.splitlines()
     assert "ok: MACHO transform on the CPU is finite" in lines
-    assert sum(line.startswith("skipped: ") and "no CUDA device" in line for line in lines) == 3
+    assert "ok: period search on the CPU finds periods" in lines
+    assert sum(line.startswith("skipped: ") and "no CUDA device" in line for line in lines) == 4
     result = json.loads((tmp_path / "gpu_check_quick.json").read_text())
     assert result["results"]["cuda"] is False and result["results"]["cpu_float32_curves_per_s"] > 0

@@ -1,8 +1,12 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from sklearn_astromer._lomb_scargle import (
     _FFT_OVERSAMPLING,
+    _NumpyArrays,
     _coarse_power,
     _exact_power,
     _fast_fft_length,
@@ -15,6 +19,16 @@ def _noisy_sinusoid(period, n, span, noise, seed=0):
     rng = np.random.default_rng(seed)
     times = np.sort(rng.uniform(0, span, n))
     return times, 15 + 0.4 * np.sin(2 * np.pi * times / period) + rng.normal(0, noise, n)
+
+
+def _padded(rows):
+    """``(times, magnitudes, weights)`` of ``(times, magnitudes)`` rows, padded as the search's."""
+    width = max(len(times) for times, _ in rows)
+    times, magnitudes, weights = (np.zeros((len(rows), width)) for _ in range(3))
+    for i, (t, m) in enumerate(rows):
+        times[i], magnitudes[i, :len(m)] = np.r_[t, np.full(width - len(t), t[-1])], m
+        weights[i, :len(t)] = 1 / len(t)
+    return times, magnitudes, weights
 
 
 def _least_squares_power(times, magnitudes, weights, frequency):
@@ -52,7 +66,8 @@ def test_coarse_power_is_the_classical_periodogram():
     centred = magnitudes - magnitudes.mean()
     step, k_max = 1 / 600, 12_000
     coarse = _coarse_power(times[None], centred[None], weights[None], np.array([step]),
-                           k_max + 1, _fast_fft_length(_FFT_OVERSAMPLING * k_max + 1))[0, 1:]
+                           k_max + 1, _fast_fft_length(_FFT_OVERSAMPLING * k_max + 1),
+                           _NumpyArrays)[0, 1:]
     frequencies = np.arange(1, k_max + 1) * step
     sums = np.exp(2j * np.pi * frequencies[:, None] * times) @ (weights * centred)
     exact = np.abs(sums) ** 2
@@ -89,14 +104,42 @@ def test_rows_of_a_batch_are_searched_independently():
     rows = [_noisy_sinusoid(period, n, span, 0.05, seed)
             for seed, (period, n, span) in enumerate([(0.37, 40, 90.0), (13.0, 120, 700.0),
                                                       (2.2, 80, 30.0)])]
-    width = max(len(times) for times, _ in rows)
-    times, magnitudes, weights = (np.zeros((len(rows), width)) for _ in range(3))
-    for i, (t, m) in enumerate(rows):
-        times[i], magnitudes[i, :len(m)] = np.r_[t, np.full(width - len(t), t[-1])], m
-        weights[i, :len(t)] = 1 / len(t)
+    times, magnitudes, weights = _padded(rows)
     search = (0.05, 1000.0, 2.0, 100_000, 5)
     frequencies, powers = best_frequencies(times, magnitudes, weights, *search)
     for i, (t, m) in enumerate(rows):
         alone = best_frequency(t, m, np.full(len(t), 1 / len(t)), *search)
         np.testing.assert_allclose([frequencies[i], powers[i]], alone, rtol=1e-12)
     np.testing.assert_allclose(1 / frequencies, [0.37, 13.0, 2.2], rtol=1e-2)
+
+
+def test_torch_path_gives_the_numpy_paths_periods(monkeypatch):
+    """The coarse pass in torch (what a GPU runs) finds the numpy pass's periods.
+
+    Run on the CPU: the torch operations on CPU tensors stand in for a GPU's.
+    """
+    import sklearn_astromer._lomb_scargle as module
+
+    rows = [_noisy_sinusoid(period, 150, span, 0.3, seed)
+            for seed, (period, span) in enumerate([(0.37, 90.0), (13.0, 700.0), (2.2, 300.0),
+                                                   (0.0712, 1500.0)])]
+    times, magnitudes, weights = _padded(rows)
+    search = (0.05, 1000.0, 2.0, 100_000, 5)
+    with_numpy = best_frequencies(times, magnitudes, weights, *search)
+    monkeypatch.setattr(module, "_arrays_on", lambda device: module._TorchArrays(device))
+    with_torch = best_frequencies(times, magnitudes, weights, *search, device="cpu")
+    np.testing.assert_allclose(with_torch, with_numpy, rtol=1e-9)
+    np.testing.assert_allclose(1 / with_torch[0], [0.37, 13.0, 2.2, 0.0712], rtol=1e-2)
+
+
+def test_the_cpu_search_imports_no_torch():
+    """ONNX Runtime serving searches periods without torch."""
+    code = ("import sys, numpy as np\n"
+            "from sklearn_astromer._periods import lomb_scargle_periods\n"
+            "from sklearn_astromer._validation import check_light_curves\n"
+            "t = np.sort(np.random.default_rng(0).uniform(0, 300, 80))\n"
+            "curve = np.column_stack([t, np.sin(2 * np.pi * t / 0.7), np.full(80, 0.1)])\n"
+            "frequency = lomb_scargle_periods(check_light_curves([curve]))[0][0]\n"
+            "assert abs(1 / frequency - 0.7) < 0.01, frequency\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 
 from sklearn_astromer import _prepared
 from sklearn_astromer._periods import lomb_scargle_periods
@@ -52,3 +53,25 @@ def test_a_subset_keeps_what_was_computed(monkeypatch):
     np.testing.assert_array_equal(subset.light_curves.values,
                                   prepared.light_curves.subset([2, 0]).values)
     assert searched == [3]
+
+
+def test_the_period_search_runs_on_the_given_device(monkeypatch):
+    """The estimator's device reaches the search, through subsets too."""
+    devices = []
+    original = _prepared.lomb_scargle_periods
+    monkeypatch.setattr(_prepared, "lomb_scargle_periods",
+                        lambda curves, **kwargs: devices.append(kwargs["device"])
+                        or original(curves, **kwargs))
+    prepared = PreparedLightCurves.from_input(_curves([0.5, 7.0]), device="cpu")
+    derived = prepared.derived(prepared.light_curves)  # before any search: it searches itself
+    derived.periods
+    assert devices == ["cpu"] and derived.device == "cpu"
+    PreparedLightCurves.from_input(_curves([0.5]), device=torch.device("cpu")).periods
+    assert devices == ["cpu", torch.device("cpu")]
+
+
+def test_the_estimator_searches_periods_on_its_device():
+    from sklearn_astromer import AstromerEmbedder
+
+    embedder = AstromerEmbedder(device="cpu")
+    assert embedder._prepare(_curves([0.5])).device == "cpu"

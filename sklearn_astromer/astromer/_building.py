@@ -21,7 +21,8 @@ from .._window_batches import window_args
 from .._finite import check_finite
 from .._prepared import PreparedLightCurves
 from .._training import stage_params, warmup_cosine_schedule
-from .._torch_common import LightCurveIndexDataset, release_training_data, silent
+from .._torch_common import (LightCurveIndexDataset, release_training_data, resolve_device,
+                             silent)
 from ..nn import AstromerModel
 from ..preprocessing.ranges import check_time_ranges
 from ..pretrained import check_state_dict, expected_shapes, load_pretrained, model_files
@@ -83,7 +84,8 @@ class ModelBuildingMixin:
         """``X`` (or a chunk of it starting at ``first_index``) validated, periods to come;
         ``allow_bands``: multi-band light curves are welcome."""
         return PreparedLightCurves.from_input(X, first_index, n_jobs=torch.get_num_threads(),
-                                              allow_bands=allow_bands)
+                                              allow_bands=allow_bands,
+                                              device=resolve_device(self.device))
 
     def _validated(self, X, first_index=0, allow_bands=False):
         """``X`` (or a chunk of it) prepared and checked for this model."""

@@ -161,7 +161,9 @@ class AstromerEmbedder(PersistenceMixin, OnnxExportMixin, PredictingMixin,
         Extra callbacks for the self-supervised :class:`skorch.NeuralNet`
         (e.g. ``skorch.callbacks.LRScheduler``, ``GradientNormClipping``).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
-        Torch device; ``"auto"`` takes a GPU when one is visible.
+        Torch device; ``"auto"`` takes a GPU when one is visible. With the
+        period input, the period search's coarse pass (its FFTs and peak
+        finding) runs there too; its exact refinement runs on the CPU.
     precision : {"float32", "bfloat16", "float16"}, default="float32"
         Arithmetic of inference (and, for ``"bfloat16"``, mixed-precision
         training): reduced precisions autocast matrix multiplies, about

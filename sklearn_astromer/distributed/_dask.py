@@ -11,12 +11,12 @@ re-runs after a worker failure neither loses nor duplicates objects.
 
 import os
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 
 from .._object_names import objects_named
 from .._readers import band_codes
-from .._torch_common import thread_limit
 from ._output import finish_output, prepare_output, write_partition
 from ._partitions import (
     RECEIVED,
@@ -43,9 +43,27 @@ def _worker_threads():
         return None
 
 
+@contextmanager
+def _thread_limit(n_threads):
+    """Run torch (and numpy's BLAS) on ``n_threads`` threads; unchanged when None."""
+    if n_threads is None:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        with threadpool_limits(n_threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _transform(estimator, light_curves, ids):
     """``estimator.transform`` as float32, its errors and repair warnings naming ``ids``."""
-    with _TORCH_LOCK, thread_limit(_worker_threads()), objects_named(ids):
+    with _TORCH_LOCK, _thread_limit(_worker_threads()), objects_named(ids):
         return np.asarray(estimator.transform(light_curves), dtype=np.float32)
 
 

@@ -98,10 +98,9 @@ def _model_loads():
 def _torch_threads_in_task():
     import torch
 
-    from sklearn_astromer._torch_common import thread_limit
-    from sklearn_astromer.distributed._dask import _worker_threads
+    from sklearn_astromer.distributed._dask import _thread_limit, _worker_threads
 
-    with thread_limit(_worker_threads()):
+    with _thread_limit(_worker_threads()):
         return torch.get_num_threads()
 
 
