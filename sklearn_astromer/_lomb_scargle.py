@@ -270,6 +270,21 @@ _REFINEMENT_BATCH_VALUES = 1 << 18
 _SCREENED_PER_REFINED = 4
 
 
+def _power_in_range(times, centred, weights, starts, spacings, n_steps, f_min, f_max,
+                    dtype=np.complex128):
+    """:func:`_exact_power` on grids whose start may be NaN, and the frequencies it is at.
+
+    Returns ``(frequencies, powers)``, both ``(n_rows, n_grids * n_steps)``;
+    the power is ``-inf`` outside ``[f_min, f_max]`` and on NaN grids.
+    """
+    frequencies = (starts[:, :, None] + np.arange(n_steps) * spacings[:, None, None]
+                   ).reshape(len(starts), -1)
+    usable = (frequencies >= f_min) & (frequencies <= f_max)  # False for NaN too
+    power = _exact_power(times, centred, weights, np.nan_to_num(starts), spacings, n_steps,
+                         dtype=dtype)
+    return frequencies, np.where(usable, power, -np.inf)
+
+
 def _screened(times, centred, weights, steps, centres, n_kept, f_min, f_max):
     """The ``n_kept`` coarse peaks of each row with the highest exact power.
 
@@ -279,12 +294,9 @@ def _screened(times, centred, weights, steps, centres, n_kept, f_min, f_max):
     first, NaN where a row has fewer peaks.
     """
     n_rows, n_peaks = centres.shape
-    starts = centres - 0.5 * steps[:, None]
-    exact = _exact_power(times, centred, weights, np.nan_to_num(starts), 0.5 * steps, 3,
-                         dtype=np.complex64)
-    candidates = (starts[:, :, None] + np.arange(3) * (0.5 * steps)[:, None, None])
-    usable = (candidates >= f_min) & (candidates <= f_max)  # False for NaN too
-    per_peak = np.where(usable, exact.reshape(n_rows, n_peaks, 3), -np.inf).max(axis=2)
+    _, exact = _power_in_range(times, centred, weights, centres - 0.5 * steps[:, None],
+                               0.5 * steps, 3, f_min, f_max, dtype=np.complex64)
+    per_peak = exact.reshape(n_rows, n_peaks, 3).max(axis=2)
     order = np.argsort(-per_peak, axis=1, kind="stable")[:, :n_kept]
     kept = np.take_along_axis(centres, order, 1)
     return np.where(np.isfinite(np.take_along_axis(per_peak, order, 1)), kept, np.nan)
@@ -355,12 +367,9 @@ def _best_frequencies(times, magnitudes, weights, steps, k_min, k_max, f_min, f_
     n_points = _REFINEMENT_POINTS
     for half_width, n_centres in ((steps, n_peaks), (steps / 5, 1), (steps / 25, 1)):
         spacing = 2.0 * half_width / (n_points - 1)
-        starts = centres[:, :n_centres] - half_width[:, None]
-        candidates = (starts[:, :, None] + np.arange(n_points) * spacing[:, None, None]
-                      ).reshape(len(steps), -1)
-        usable = (candidates >= f_min) & (candidates <= f_max)  # False for NaN too
-        exact = _exact_power(times, centred, weights, np.nan_to_num(starts), spacing, n_points)
-        fine = np.where(usable, exact, -np.inf)
+        candidates, fine = _power_in_range(times, centred, weights,
+                                           centres[:, :n_centres] - half_width[:, None],
+                                           spacing, n_points, f_min, f_max)
         order = np.argsort(-fine, axis=1, kind="stable")  # exact ties (aliases): lowest
         centres = np.take_along_axis(candidates, order, 1)
     found = np.isfinite(fine).any(axis=1)
