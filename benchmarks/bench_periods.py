@@ -7,8 +7,9 @@ Side by side in one run, on 2 threads (the estimators' default here):
   :data:`~sklearn_astromer._periods.PERIOD_SEARCH`) on light curves never
   searched before: 200-point irregular sinusoids over 1,000 days (the speed
   benchmark's curves), simulated ZTF and OGLE surveys, and real Catalina
-  (CRTS) light curves from ``../shared/data`` when present. Medians of
-  several calls after a warm-up.
+  (CRTS) light curves from ``../shared/data`` when present; and on 150 to
+  9,600 sinusoids per call, to show the steady state. Medians of several
+  calls after a warm-up, today's search and the reference's one after the other.
 * Agreement with the search of an earlier commit (``--reference``; default
   ``dabce9d``, the last with the extirpolated floating-mean coarse pass):
   the fraction of light curves whose periods agree within 1 %, per set and
@@ -44,7 +45,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (SHARED_DATA, _git, environment_info, median_time,  # noqa: E402
-                     parse_args, write_result)
+                     parse_args, rate_against_n, write_result)
 from _curves import make_curves  # noqa: E402
 from _protocol import curve_descriptors  # noqa: E402
 from _real_data import CLASSES, classes_with, draw_subset, load, pool_of, test_folds  # noqa: E402
@@ -104,7 +105,6 @@ def searching_with(module):
         # The earlier search runs on the CPU: it takes no device.
         stack.enter_context(mock.patch.object(
             _periods, "best_frequencies", lambda *args: module.best_frequencies(*args[:8])))
-        stack.enter_context(mock.patch.object(features, "best_frequency", module.best_frequency))
     return stack
 
 
@@ -180,6 +180,19 @@ def agreement(light_curves, ours, ours_power, reference, labels, true_periods):
     return row
 
 
+def search_rates(light_curves, reference, threads, repeats):
+    """Period searches/s of today's search and, where given, the ``reference`` module's."""
+    def seconds():
+        return median_time(lambda: lomb_scargle_periods(light_curves, n_jobs=threads),
+                           repeats=repeats)
+
+    rates = {"curves_per_s": len(light_curves) / seconds()}
+    if reference is not None:
+        with searching_with(reference):
+            rates["reference_curves_per_s"] = len(light_curves) / seconds()
+    return rates
+
+
 def main(argv=None):
     args = parse_args(__doc__, argv, add_arguments)
     repeats = 1 if args.quick else 3
@@ -188,9 +201,8 @@ def main(argv=None):
     search, agreements = {}, {}
     for name, (curves, labels, true_periods) in curve_sets(args.quick).items():
         light_curves = check_light_curves(curves)
-        seconds = median_time(lambda: lomb_scargle_periods(light_curves, n_jobs=threads),
-                              repeats=repeats)
-        search[name] = {"curves_per_s": len(curves) / seconds, "n_curves": len(curves),
+        search[name] = {**search_rates(light_curves, reference, threads, repeats),
+                        "n_curves": len(curves),
                         "median_points": float(np.median(light_curves.lengths))}
         if reference is not None:
             ours, ours_power = lomb_scargle_periods(light_curves, n_jobs=threads)
@@ -198,6 +210,14 @@ def main(argv=None):
                 theirs, _ = lomb_scargle_periods(light_curves, n_jobs=threads)
             agreements[name] = agreement(light_curves, ours, ours_power, theirs, labels,
                                          true_periods)
+    sizes = (16, 32) if args.quick else (150, 300, 600, 1200, 2400, 4800, 9600)
+    sinusoids = {n: check_light_curves(make_curves(n, 200, seed=4)) for n in sizes}
+    steady = {"today": rate_against_n(
+        lambda n: lomb_scargle_periods(sinusoids[n], n_jobs=threads), sizes, repeats)}
+    if reference is not None:
+        with searching_with(reference):
+            steady[args.reference] = rate_against_n(
+                lambda n: lomb_scargle_periods(sinusoids[n], n_jobs=threads), sizes, repeats)
     curves = make_curves(64 if args.quick else 1000, 200, seed=1)
     transform = {}
     for period_input in (True, False):
@@ -210,6 +230,7 @@ def main(argv=None):
                       if reference is not None and CRTS.exists() else {})
     payload = {"environment": environment_info(), "threads": threads,
                "search_settings": PERIOD_SEARCH, "period_search": search,
+               "sinusoid_rate_against_n": steady,
                "reference": args.reference, "reference_skipped": skipped,
                "agreement": agreements, "real_classification": classification,
                "transform_curves_per_s": transform}
@@ -221,10 +242,12 @@ def main(argv=None):
 def report_lines(payload):
     """The Markdown report of a run's ``payload``."""
     search, agreements = payload["period_search"], payload["agreement"]
-    lines = ["| light curves | median points | period searches/s | agreement with "
-             f"{payload['reference']} (within 1 %) | disagreements where ours is the higher "
+    reference = payload["reference"]
+    lines = ["| light curves | median points | period searches/s | "
+             f"{reference}'s searches/s (today's batching) | agreement with "
+             f"{reference} (within 1 %) | disagreements where ours is the higher "
              "exact peak | agreement where the reference recovers the true period |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, row in search.items():
         found = agreements.get(name, {})
         cells = [f"{found['agreement']:.4f} of {found['n_curves']:,}" if found else "-",
@@ -235,7 +258,15 @@ def report_lines(payload):
                   f"{found['n_recovered_by_reference']:,}"
                   if found.get("agreement_where_reference_recovers") is not None else "-")]
         lines.append(f"| {name} | {row['median_points']:.0f} | {row['curves_per_s']:,.0f} | "
-                     + " | ".join(cells) + " |")
+                     f"{_rate(row.get('reference_curves_per_s'))} | " + " | ".join(cells) + " |")
+    steady = payload["sinusoid_rate_against_n"]
+    sizes = list(max(steady.values(), key=lambda found: len(found["curve"]))["curve"])
+    lines += ["", "Searches/s of 200-point sinusoids against the number per call, each search "
+                  "until doubling it changes its rate by less than 5 %:", "",
+              "| search | " + " | ".join(f"{int(n):,}" for n in sizes) + " | steady |",
+              "| --- | " + " | ".join("---:" for _ in sizes) + " | --- |"]
+    lines += [f"| {name} | " + " | ".join(_rate(found["curve"].get(n)) for n in sizes)
+              + f" | {'yes' if found['steady'] else 'no'} |" for name, found in steady.items()]
     if payload["reference_skipped"]:
         lines += ["", f"- Agreement not measured: {payload['reference_skipped']}."]
     for name, found in agreements.items():
@@ -259,6 +290,10 @@ def report_lines(payload):
                   f"{transform['with']:,.0f} light curves/s with the period input, "
                   f"{transform['without']:,.0f} without ({transform['ratio']:.2f}x)"]
     return lines
+
+
+def _rate(value):
+    return "-" if value is None else f"{value:,.0f}"
 
 
 if __name__ == "__main__":

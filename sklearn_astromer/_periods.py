@@ -6,9 +6,11 @@ curve and call, before any batching: the period search never runs inside
 the training or inference loops.
 """
 
+from functools import cache
+
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ._lomb_scargle import best_frequencies
 
@@ -26,6 +28,16 @@ _MAX_PHASE_CYCLES = 2.0**52
 
 #: Padded observations per batch of light curves searched at once.
 _BATCH_OBSERVATIONS = 1 << 16
+
+#: Fewest light curves per thread's chunk: smaller chunks cost more in
+#: thread start-up and short batches than a second thread saves.
+_MIN_CHUNK_CURVES = 64
+
+
+@cache
+def _blas_controller():
+    """numpy's and scipy's BLAS thread pools, found once (a search takes ~2 ms)."""
+    return ThreadpoolController()
 
 
 def _row_statistics(values, offsets):
@@ -67,7 +79,7 @@ def _padded_block(values, offsets, rows, largest, smallest_error):
     times, magnitudes, errors = (values[index, column] for column in range(3))
     magnitudes = np.ldexp(magnitudes, -np.frexp(largest[rows])[1][:, None])
     all_known = np.logical_and.reduce(np.where(real, errors > 0, True), axis=1)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0: unknown errors
         inverse = smallest_error[rows, None] / errors  # relative to the smallest: no overflow
     weights = np.where(all_known[:, None], inverse**2, 1.0) * real
     return times, magnitudes, weights / weights.sum(axis=1, keepdims=True)
@@ -129,18 +141,19 @@ def lomb_scargle_periods(light_curves, *, n_jobs=None, device="cpu", **search):
     """
     search = {**PERIOD_SEARCH, **search}
     n_samples = len(light_curves)
-    n_jobs = effective_n_jobs(n_jobs)
-    n_chunks = min(n_samples, 4 * n_jobs) if n_jobs > 1 else 1
+    n_chunks = min(4 * effective_n_jobs(n_jobs), -(-n_samples // _MIN_CHUNK_CURVES))
     bounds = np.linspace(0, n_samples, n_chunks + 1).astype(int)
     offsets = light_curves.offsets
     # The search's matrix products are small: OpenBLAS threads under the
     # search's own threads only contend (2 threads measured at half the speed
     # of 1). numpy's and scipy's BLAS only: torch's is not touched.
-    with threadpool_limits(1, user_api="blas"):
-        chunks = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_periods_of_range)(light_curves.values, offsets[start:stop + 1], search,
-                                       device)
-            for start, stop in zip(bounds[:-1], bounds[1:])
-        ) if n_samples else [np.zeros((0, 2))]
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        if n_chunks > 1:
+            chunks = Parallel(n_jobs=n_jobs, prefer="threads")(
+                delayed(_periods_of_range)(light_curves.values, offsets[start:stop + 1],
+                                           search, device)
+                for start, stop in zip(bounds[:-1], bounds[1:]))
+        else:
+            chunks = [_periods_of_range(light_curves.values, offsets, search, device)]
     result = np.concatenate(chunks)
     return result[:, 0], result[:, 1]

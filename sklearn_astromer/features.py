@@ -7,7 +7,9 @@ parameters at the best period). It is a plain scikit-learn transformer, so a
 ``Pipeline([("features", LightCurveFeatures()), ("clf", RandomForestClassifier())])``
 is the hand-crafted-features baseline of the ASTROMER paper.
 
-The period search lives in :mod:`sklearn_astromer._lomb_scargle`.
+The period search is the models' period input's
+(:func:`sklearn_astromer._periods.lomb_scargle_periods`), run once over all
+the light curves of a call.
 """
 
 from numbers import Integral, Real
@@ -17,8 +19,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 
 from ._bands import colour_names, colour_summaries, multiband_periods
-from ._lomb_scargle import best_frequency
-from ._validation import as_list_of_arrays, check_light_curves, format_indices
+from ._periods import lomb_scargle_periods
+from ._validation import RaggedLightCurves, as_list_of_arrays, check_light_curves, format_indices
 
 FEATURE_NAMES = (
     "log10_period", "period_power", "fourier_amplitude", "r21", "r31", "phi21", "phi31",
@@ -102,9 +104,29 @@ def _clean(curve):
     return curve[:, 0], curve[:, 1], np.where(np.isfinite(errors) & (errors > 0), errors, 0.0)
 
 
-def _curve_features(curve, params):
-    """All of ``FEATURE_NAMES`` for one ``(L, 3)`` light curve (0 where undefined)."""
-    times, magnitudes, errors = _clean(curve)
+def _peaks(cleaned, search, n_jobs):
+    """``(frequency, power)`` of the highest periodogram peak of each cleaned light curve.
+
+    One batched search (:func:`~sklearn_astromer._periods.lomb_scargle_periods`,
+    the period input's) over the light curves of three points or more; 0 where
+    there is no period to search.
+    """
+    lengths = np.array([len(times) for times, _, _ in cleaned], dtype=np.int64)
+    peaks = np.zeros((len(cleaned), 2))
+    searched = np.flatnonzero(lengths >= 3)
+    if len(searched):
+        values = np.concatenate([np.column_stack(cleaned[i]) for i in searched])
+        offsets = np.concatenate([[0], np.cumsum(lengths[searched])])
+        peaks[searched] = np.column_stack(lomb_scargle_periods(
+            RaggedLightCurves(values, offsets), n_jobs=n_jobs, **search))
+    return peaks
+
+
+def _curve_features(times, magnitudes, errors, frequency, power):
+    """All of ``FEATURE_NAMES`` for one cleaned light curve (0 where undefined).
+
+    ``frequency`` and ``power`` are its highest periodogram peak (:func:`_peaks`).
+    """
     values = dict.fromkeys(FEATURE_NAMES, 0.0)
     n = len(times)
     values["n_observations"] = float(n)
@@ -148,7 +170,6 @@ def _curve_features(curve, params):
         values["linear_trend"] = (
             (centred_times @ (magnitudes - mean)) / (centred_times @ centred_times)
         )
-        frequency, power = best_frequency(times, magnitudes, weights, *params)
         if frequency > 0:
             values["period_power"] = power
             if n >= 2 * _N_HARMONICS + 2:
@@ -168,8 +189,9 @@ def _is_multiband(curves):
     return widths == {4}
 
 
-def _features_of_chunk(curves, params):
-    return np.array([_curve_features(curve, params) for curve in curves], dtype=np.float64)
+def _features_of_chunk(cleaned, peaks):
+    return np.array([_curve_features(*curve, *peak) for curve, peak in zip(cleaned, peaks)],
+                    dtype=np.float64)
 
 
 class LightCurveFeatures(TransformerMixin, BaseEstimator):
@@ -267,9 +289,11 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
     ``n log n`` in the grid size rather than with the number of
     observations times the grid size; the candidates are then screened and
     refined with the exact floating-mean power, which gives the period and
-    its power. The cost grows with the grid size,
-    ``time_span * oversampling / min_period``: about 1 ms per light curve of
-    200 points over 1,000 days (one core; see ``benchmarks/bench_periods.py``).
+    its power. It is the period input's search: light curves are searched
+    many at a time, in batches of similar length. The cost grows with the
+    grid size, ``time_span * oversampling / min_period``: about 0.7 ms per
+    light curve of 200 points over 1,000 days (one core; see
+    ``benchmarks/bench_periods.py``).
 
     On a perfectly regular time grid (e.g. a dense array: unit steps), a
     frequency ``f`` and its aliases ``k - f`` have exactly the same power;
@@ -365,17 +389,20 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
 
     def _features(self, curves):
         """Features of single-band ``(L, 3)`` curves, ``(n_samples, len(FEATURE_NAMES))``."""
-        params = (float(self.min_period), float(self.max_period), float(self.oversampling),
-                  int(self.max_n_frequencies), int(self.n_peaks))
+        search = dict(min_period=float(self.min_period), max_period=float(self.max_period),
+                      oversampling=float(self.oversampling),
+                      max_n_frequencies=int(self.max_n_frequencies), n_peaks=int(self.n_peaks))
         from joblib import Parallel, delayed, effective_n_jobs
 
+        cleaned = [_clean(curve) for curve in curves]
+        peaks = _peaks(cleaned, search, self.n_jobs)
         n_jobs = effective_n_jobs(self.n_jobs)
         if n_jobs == 1 or len(curves) < 2:
-            features = _features_of_chunk(curves, params)
+            features = _features_of_chunk(cleaned, peaks)
         else:
             bounds = np.linspace(0, len(curves), min(len(curves), 4 * n_jobs) + 1).astype(int)
             chunks = Parallel(n_jobs=n_jobs, prefer="threads")(
-                delayed(_features_of_chunk)(curves[start:stop], params)
+                delayed(_features_of_chunk)(cleaned[start:stop], peaks[start:stop])
                 for start, stop in zip(bounds[:-1], bounds[1:])
             )
             features = np.concatenate(chunks)

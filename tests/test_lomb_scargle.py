@@ -7,11 +7,11 @@ import pytest
 from sklearn_astromer._lomb_scargle import (
     _FFT_OVERSAMPLING,
     _NumpyArrays,
+    _TorchArrays,
     _coarse_power,
     _exact_power,
     _fast_fft_length,
     best_frequencies,
-    best_frequency,
 )
 
 
@@ -59,20 +59,28 @@ def test_exact_power_is_the_least_squares_power(dtype, tolerance):
     np.testing.assert_allclose(power, expected, atol=tolerance)
 
 
-def test_coarse_power_is_the_classical_periodogram():
-    """The non-uniform FFT gives |sum w (y - ybar) exp(2 pi i f t)|**2 on the whole grid."""
-    times, magnitudes = _noisy_sinusoid(0.77, n=200, span=300.0, noise=0.5)
-    weights = np.full(len(times), 1 / len(times))
-    centred = magnitudes - magnitudes.mean()
+@pytest.mark.parametrize("arrays", ["numpy", "torch"])
+def test_coarse_power_is_the_classical_periodogram(arrays):
+    """The non-uniform FFT gives |sum w (y - ybar) exp(2 pi i f t)|**2 on the whole grid.
+
+    Three rows: the numpy pass transforms rows two by two (one the real, one
+    the imaginary part of a complex FFT), so an odd row goes alone.
+    """
+    rows = [_noisy_sinusoid(period, 200, 300.0, 0.5, seed)
+            for seed, period in enumerate([0.77, 13.0, 2.2])]
+    times, magnitudes, weights = _padded(rows)
+    centred = magnitudes - magnitudes.mean(axis=1, keepdims=True)
     step, k_max = 1 / 600, 12_000
-    coarse = _coarse_power(times[None], centred[None], weights[None], np.array([step]),
-                           k_max + 1, _fast_fft_length(_FFT_OVERSAMPLING * k_max + 1),
-                           _NumpyArrays)[0, 1:]
-    frequencies = np.arange(1, k_max + 1) * step
-    sums = np.exp(2j * np.pi * frequencies[:, None] * times) @ (weights * centred)
-    exact = np.abs(sums) ** 2
-    assert np.max(np.abs(coarse - exact)) < 1e-4 * exact.max()
-    assert np.argmax(coarse) == np.argmax(exact)
+    backend = _NumpyArrays() if arrays == "numpy" else _TorchArrays("cpu")
+    coarse = np.asarray(_coarse_power(times, centred, weights, np.full(3, step), k_max + 1,
+                                      _fast_fft_length(_FFT_OVERSAMPLING * k_max + 1),
+                                      backend))
+    frequencies = np.arange(k_max + 1) * step
+    phasors = np.exp(2j * np.pi * frequencies[:, None, None] * times)  # (grid, row, point)
+    exact = np.abs(np.einsum("frp,rp->rf", phasors, weights * centred)) ** 2
+    for row in range(3):
+        assert np.max(np.abs(coarse[row] - exact[row])) < 1e-4 * exact[row].max()
+        assert np.argmax(coarse[row, 1:]) == np.argmax(exact[row, 1:])
 
 
 def test_aliased_nightly_sampling_finds_the_highest_exact_peak():
@@ -88,7 +96,8 @@ def test_aliased_nightly_sampling_finds_the_highest_exact_peak():
     times = nights[seasons] + rng.normal(0.0, 0.04, seasons.sum())  # same hour each night
     magnitudes = 15 + 0.3 * np.sin(2 * np.pi * times / 0.5773) + rng.normal(0, 0.2, len(times))
     weights = np.full(len(times), 1 / len(times))
-    frequency, power = best_frequency(times, magnitudes, weights, 0.05, 1000.0, 2.0, 100_000, 5)
+    (frequency,), (power,) = best_frequencies(times[None], magnitudes[None], weights[None],
+                                              0.05, 1000.0, 2.0, 100_000, 5)
     grid = np.arange(1, 400_000) * (20.0 / 400_000)  # 20 points per peak width
     centred = magnitudes - magnitudes.mean()
     brute = np.concatenate([
@@ -97,6 +106,30 @@ def test_aliased_nightly_sampling_finds_the_highest_exact_peak():
         for chunk in np.array_split(grid, 40)])
     assert power >= 0.999 * brute.max()
     assert abs(frequency - grid[np.argmax(brute)]) < 1 / (times[-1] - times[0])
+
+
+def test_fast_fft_length_is_the_smallest_fast_length_not_below():
+    fast = np.unique([m * 2**a for m in (1, 3, 5, 15, 25, 75) for a in range(24)])
+    minimum = np.r_[0.0, 0.5, 1.0, 1.5, np.arange(2, 5000), 102_400, 102_401.0, 1e6 + 0.3]
+    expected = fast[np.searchsorted(fast, np.maximum(np.ceil(minimum), 1))]
+    np.testing.assert_array_equal(_fast_fft_length(minimum), expected)
+    assert _fast_fft_length(100_001.0) == 102_400
+
+
+@pytest.mark.parametrize("n_columns, k", [(40_037, 20), (2_000, 20), (1_000, 20), (30, 7)])
+def test_top_is_the_k_largest_of_each_row_in_order(n_columns, k):
+    """The grouped floor selects exactly what a full sort does, equal values by index."""
+    rng = np.random.default_rng(n_columns)
+    ranked = rng.random((9, n_columns)).astype(np.float32)
+    ranked[1] = np.round(ranked[1], 2)                  # many ties
+    ranked[2] = -1.0                                    # nothing but ties
+    ranked[3, rng.choice(n_columns, k, replace=False)] = 5.0  # all at the top tied
+    ranked[4, -3:] = 9.0                                # the largest in the columns left over
+    values, indices = _NumpyArrays.top(ranked, k)
+    expected = np.lexsort((np.broadcast_to(np.arange(n_columns), ranked.shape), -ranked),
+                          axis=1)[:, :k]
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_array_equal(values, np.take_along_axis(ranked, expected, 1))
 
 
 def test_rows_of_a_batch_are_searched_independently():
@@ -108,8 +141,8 @@ def test_rows_of_a_batch_are_searched_independently():
     search = (0.05, 1000.0, 2.0, 100_000, 5)
     frequencies, powers = best_frequencies(times, magnitudes, weights, *search)
     for i, (t, m) in enumerate(rows):
-        alone = best_frequency(t, m, np.full(len(t), 1 / len(t)), *search)
-        np.testing.assert_allclose([frequencies[i], powers[i]], alone, rtol=1e-12)
+        alone = best_frequencies(t[None], m[None], np.full((1, len(t)), 1 / len(t)), *search)
+        np.testing.assert_allclose([frequencies[i], powers[i]], np.ravel(alone), rtol=1e-12)
     np.testing.assert_allclose(1 / frequencies, [0.37, 13.0, 2.2], rtol=1e-2)
 
 

@@ -63,8 +63,9 @@ def test_degenerate_and_huge_light_curves_give_no_period_and_no_nan():
     assert frequencies[4] == pytest.approx(1 / 3.7, rel=1e-3)
 
 
-def test_batches_and_threads_do_not_change_the_periods():
+def test_batches_and_threads_do_not_change_the_periods(monkeypatch):
     """Light curves of many lengths, searched in batches, give each one's own period."""
+    monkeypatch.setattr(_periods, "_MIN_CHUNK_CURVES", 4)  # several threads' chunks
     rng = np.random.default_rng(3)
     curves = []
     for n in rng.integers(3, 400, 60):
