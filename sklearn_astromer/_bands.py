@@ -60,7 +60,7 @@ def _segment_amplitudes(magnitudes, segments, n_segments):
     return amplitudes
 
 
-def multiband_periods(light_curves, n_jobs=None, device="cpu"):
+def multiband_periods(light_curves, n_jobs=None, device="cpu", **search):
     """One ``(frequency, power)`` per multi-band light curve, shared by its bands.
 
     Parameters
@@ -71,6 +71,9 @@ def multiband_periods(light_curves, n_jobs=None, device="cpu"):
         Threads of the search.
     device : str or torch.device, default="cpu"
         Where the search's coarse pass runs.
+    **search
+        Overrides of :data:`~sklearn_astromer._periods.PERIOD_SEARCH`, as for
+        :func:`~sklearn_astromer._periods.lomb_scargle_periods`.
 
     Returns
     -------
@@ -84,7 +87,7 @@ def multiband_periods(light_curves, n_jobs=None, device="cpu"):
     merged[:, 1] = (merged[:, 1] - means[segments]) / scale[segments]
     merged[:, 2] = merged[:, 2] / scale[segments]
     return lomb_scargle_periods(type(light_curves)(merged, light_curves.offsets), n_jobs=n_jobs,
-                                device=device)
+                                device=device, **search)
 
 
 def colour_names(bands_):

@@ -389,13 +389,10 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
 
     def _features(self, curves):
         """Features of single-band ``(L, 3)`` curves, ``(n_samples, len(FEATURE_NAMES))``."""
-        search = dict(min_period=float(self.min_period), max_period=float(self.max_period),
-                      oversampling=float(self.oversampling),
-                      max_n_frequencies=int(self.max_n_frequencies), n_peaks=int(self.n_peaks))
         from joblib import Parallel, delayed, effective_n_jobs
 
         cleaned = [_clean(curve) for curve in curves]
-        peaks = _peaks(cleaned, search, self.n_jobs)
+        peaks = _peaks(cleaned, self._search_settings(), self.n_jobs)
         n_jobs = effective_n_jobs(self.n_jobs)
         if n_jobs == 1 or len(curves) < 2:
             features = _features_of_chunk(cleaned, peaks)
@@ -423,7 +420,8 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
                              f"outside bands_ = {bands_.tolist()}.")
         per_band = [self._features([curve[curve[:, 3] == band, :3] for curve in curves])
                     for band in bands_]
-        frequencies, powers = multiband_periods(light_curves, n_jobs=self.n_jobs)
+        frequencies, powers = multiband_periods(light_curves, n_jobs=self.n_jobs,
+                                                **self._search_settings())
         with np.errstate(divide="ignore"):
             log_periods = np.where(frequencies > 0, -np.log10(frequencies), 0.0)
         shared = np.column_stack([log_periods, powers,
@@ -431,6 +429,12 @@ class LightCurveFeatures(TransformerMixin, BaseEstimator):
         # A band a light curve lacks has no colour: 0, as every undefined feature
         # (its n_observations column says so).
         return np.hstack([*per_band, np.nan_to_num(shared, nan=0.0)])
+
+    def _search_settings(self):
+        """The period search's settings, as :func:`lomb_scargle_periods` takes them."""
+        return dict(min_period=float(self.min_period), max_period=float(self.max_period),
+                    oversampling=float(self.oversampling),
+                    max_n_frequencies=int(self.max_n_frequencies), n_peaks=int(self.n_peaks))
 
     def _fitted_bands(self):
         if hasattr(self, "bands_"):

@@ -186,6 +186,20 @@ def test_period_of_the_real_eros_cepheid_matches_upsilon():
     assert 10 ** _column(features, "log10_period")[0] == pytest.approx(4.19044, rel=1e-3)
 
 
+def test_multiband_shared_period_follows_the_search_settings():
+    """The period the bands share is searched in the features' own period range."""
+    from sklearn_astromer.datasets import make_light_curves
+
+    X, _ = make_light_curves(3, classes=["RRab"], survey="ztf", bands=("g", "r"),
+                             n_obs=(80, 120), random_state=2)
+    names = LightCurveFeatures().fit(X).get_feature_names_out().tolist()
+    column = names.index("multiband_log10_period")
+    default = LightCurveFeatures().fit_transform(X)[:, column]
+    assert (10**default < 1.0).all()  # RR Lyrae: under a day
+    ranged = LightCurveFeatures(min_period=2.0, max_period=50.0).fit_transform(X)[:, column]
+    assert ((10**ranged >= 2.0) & (10**ranged <= 50.0)).all()
+
+
 def test_multiband_features_per_band_and_across_bands():
     from sklearn_astromer.datasets import make_light_curves
 
