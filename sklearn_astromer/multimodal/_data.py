@@ -279,7 +279,7 @@ class MultimodalData:
         return len(self.present)
 
 
-def prepare_inputs(X, layout):
+def prepare_inputs(X, layout, device="cpu"):
     """Turn a catalogue into :class:`MultimodalData` with the fitted ``layout``.
 
     Parameters
@@ -294,6 +294,9 @@ def prepare_inputs(X, layout):
         ``photometry_encoder`` and ``photometry_statistics`` (the z-scoring
         of AstroM3's auxiliary values per photometry modality; raw values
         where a modality has none yet, as while fitting them).
+    device : str or torch.device, default="cpu"
+        Where the light curves' period searches run their coarse pass (the
+        estimator's device); they use torch's number of threads.
 
     Raises
     ------
@@ -336,13 +339,15 @@ def prepare_inputs(X, layout):
         if name not in light_curves:
             continue
         if layout.get("photometry_encoder") == "astrom3":
-            features = astrom3_light_curves(light_curves[name], present[:, j])
+            features = astrom3_light_curves(light_curves[name], present[:, j],
+                                            n_jobs=torch.get_num_threads(), device=device)
             if name in statistics:
                 features = features.standardised(*map(np.asarray, statistics[name]))
             light_curves[name] = features
         else:  # ASTROMER's tower: periods searched on first use, once
             light_curves[name] = PreparedLightCurves(light_curves[name],
-                                                    n_jobs=torch.get_num_threads())
+                                                    n_jobs=torch.get_num_threads(),
+                                                    device=device)
     nothing = np.flatnonzero(~present.any(axis=1))
     if len(nothing):
         raise ValueError(

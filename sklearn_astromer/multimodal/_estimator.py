@@ -17,7 +17,7 @@ from ._metadata import METADATA_TRANSFORMS
 from ._net import check_tower_times, embed_modalities, fuse
 from ._persistence import PersistenceMixin
 from .._base import BaseEmbedder, n_samples_of
-from .._torch_common import LightCurveIndexDataset, release_training_data
+from .._torch_common import LightCurveIndexDataset, release_training_data, resolve_device
 from ..astromer import AstromerEmbedder
 
 
@@ -336,7 +336,7 @@ class MultimodalCLIPEmbedder(PersistenceMixin, ModelBuildingMixin, BaseEmbedder)
                                     photometry_bands=bands))
         # AstroM3's photometry inputs are computed here, once per light curve,
         # and serve every epoch of CLIP training and fine-tuning.
-        data = prepare_inputs(X, self.layout_)
+        data = prepare_inputs(X, self.layout_, device=resolve_device(self.device))
         if saved is None:
             self.layout_["photometry_statistics"] = fit_photometry_statistics(data)
             standardise_photometry(data, self.layout_["photometry_statistics"])
@@ -385,7 +385,7 @@ class MultimodalCLIPEmbedder(PersistenceMixin, ModelBuildingMixin, BaseEmbedder)
             where the object lacks the modality.
         """
         check_is_fitted(self, "net_")
-        data = prepare_inputs(X, self.layout_)
+        data = prepare_inputs(X, self.layout_, device=resolve_device(self.device))
         with self._inference_context():
             return embed_modalities(self.net_.module_.eval(), data, config=self.config_,
                                     batch_size=self.inference_batch_size,

@@ -164,7 +164,7 @@ def centre_starts(lengths, max_obs):
     return np.maximum(np.asarray(lengths) - max_obs, 0) // 2
 
 
-def astrom3_light_curves(light_curves, present=None):
+def astrom3_light_curves(light_curves, present=None, n_jobs=None, device="cpu"):
     """Compute AstroM3's inputs for every light curve (see the module docstring).
 
     Parameters
@@ -174,6 +174,10 @@ def astrom3_light_curves(light_curves, present=None):
     present : bool ndarray of shape (n_samples,), optional
         Only these light curves are computed (the others are placeholders of
         absent cells); their rows of the result are zeros.
+    n_jobs : int or None, default=None
+        Threads of the period search.
+    device : str or torch.device, default="cpu"
+        Where the period search's coarse pass runs.
 
     Returns
     -------
@@ -205,7 +209,7 @@ def astrom3_light_curves(light_curves, present=None):
     first, span = times[offsets[:-1]], times[offsets[1:] - 1] - times[offsets[:-1]]
     scaled_times = np.divide(times - first[ids], span[ids], out=np.zeros_like(times),
                              where=span[ids] > 0)
-    frequencies, powers = lomb_scargle_periods(subset)
+    frequencies, powers = lomb_scargle_periods(subset, n_jobs=n_jobs, device=device)
     low, high = _segment_quantiles(magnitudes, ids, offsets, [0.05, 0.95]).T
     with np.errstate(divide="ignore"):
         log_period = np.where(frequencies > 0, -np.log10(frequencies), np.nan)

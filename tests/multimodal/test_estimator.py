@@ -45,6 +45,36 @@ def test_transform_is_float32_fused_embedding(fitted, catalogue):
     assert list(names) == [f"multimodalclipembedder{i}" for i in range(16)]
 
 
+@pytest.mark.parametrize("tower", ["astrom3", "astromer"])
+def test_period_searches_run_on_the_estimators_device_and_threads(monkeypatch, catalogue, tower):
+    """Both photometry towers search periods where the estimator runs, on torch's threads."""
+    from sklearn_astromer import _prepared
+    from sklearn_astromer.multimodal import _data, _estimator, _photometry_features
+
+    X, _ = catalogue
+    calls = []
+
+    def recording(module):
+        original = module.lomb_scargle_periods
+        return lambda curves, **kwargs: calls.append(kwargs) or original(
+            curves, **{**kwargs, "device": "cpu"})
+
+    for module in (_prepared, _photometry_features):
+        monkeypatch.setattr(module, "lomb_scargle_periods", recording(module))
+    prepared = _data.prepare_inputs
+    monkeypatch.setattr(_estimator, "prepare_inputs",
+                        lambda X, layout, device: prepared(X, layout, device=f"seen {device}"))
+    towers = {"astrom3": dict(TINY, photometry_encoder="astrom3")}
+    if tower == "astromer":  # a tower with the period input (AstromerEmbedder's default)
+        curves = list(X["light_curve"][X["light_curve"].notna()])
+        towers["astromer"] = dict(ASTROMER, photometry_init=AstromerEmbedder(
+            d_model=8, n_layers=1, n_heads=2, d_ff=8, max_obs=24, max_epochs=0).fit(curves))
+    calls.clear()  # the fit and transform of the multimodal estimator from here
+    MultimodalCLIPEmbedder(**towers[tower], max_epochs=0, device="cpu").fit(X).transform(X)
+    assert calls and all(call == {"n_jobs": torch.get_num_threads(), "device": "seen cpu"}
+                         for call in calls)
+
+
 def test_clip_loss_decreases(catalogue):
     X, _ = catalogue
     embedder = MultimodalCLIPEmbedder(**{**TINY, "lr": 3e-3}, max_epochs=6).fit(X)
