@@ -18,8 +18,10 @@ The search has two passes over each light curve's own frequency grid
    reported frequency and power are those of the exact power.
 
 Light curves are searched many at a time (:func:`best_frequencies`, rows of
-padded arrays): the spreading, the FFTs (one length per block of rows), the
-peak search and the refinements are array operations over all of them.
+padded arrays): the spreading, the FFTs (each light curve's own length, rows
+of one length in one call), the peak search and the refinements are array
+operations over all of them, and a light curve's period does not depend on
+the light curves searched with it.
 """
 
 
