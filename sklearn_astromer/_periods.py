@@ -141,7 +141,8 @@ def lomb_scargle_periods(light_curves, *, n_jobs=None, device="cpu", **search):
     """
     search = {**PERIOD_SEARCH, **search}
     n_samples = len(light_curves)
-    n_chunks = min(4 * effective_n_jobs(n_jobs), -(-n_samples // _MIN_CHUNK_CURVES))
+    n_jobs = effective_n_jobs(n_jobs)
+    n_chunks = min(4 * n_jobs, -(-n_samples // _MIN_CHUNK_CURVES)) if n_jobs > 1 else 1
     bounds = np.linspace(0, n_samples, n_chunks + 1).astype(int)
     offsets = light_curves.offsets
     # The search's matrix products are small: OpenBLAS threads under the
